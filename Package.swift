@@ -1,0 +1,193 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let nio = "swift-nio"
+
+let package = Package(
+  name: "grpc-prometheus-echo",
+  platforms: [.macOS(.v15)],
+  products: [
+    /// The gRPC echo server (gRPC, health, reflection and /metrics on one port).
+    .executable(name: "EchoServer", targets: ["EchoServer"]),
+    /// go-grpc-prometheus for Swift: metric definitions, recorders, process metrics, exposition.
+    .library(name: "GRPCPrometheus", targets: ["GRPCPrometheus"]),
+    /// GRPCCore client and server interceptors that record through `GRPCPrometheus`.
+    .library(name: "GRPCPrometheusInterceptors", targets: ["GRPCPrometheusInterceptors"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+    .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+    .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    // Test-only: grpc-swift-2's own HTTP/2 transport, an independent peer for the server.
+    .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+  ],
+  targets: [
+    // MARK: Code generated from Protos/ (committed; `make protos` regenerates it).
+    .target(
+      name: "ProtoMessages",
+      dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+    ),
+    .target(
+      name: "ProtoStubs",
+      dependencies: [
+        "ProtoMessages",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+      ]
+    ),
+
+    // MARK: The metrics library: go-grpc-prometheus for Swift.
+    .target(
+      name: "GRPCPrometheus",
+      dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]
+    ),
+    .target(
+      name: "GRPCPrometheusInterceptors",
+      dependencies: [
+        "GRPCPrometheus",
+        "GRPCWire",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+      ]
+    ),
+
+    // MARK: HTTP/2 through libnghttp2; the C API is touched by `NGHTTP2` alone.
+    .systemLibrary(
+      name: "CNGHTTP2",
+      pkgConfig: "libnghttp2",
+      providers: [.apt(["libnghttp2-dev"])]
+    ),
+    .target(
+      name: "NGHTTP2",
+      dependencies: ["CNGHTTP2", .product(name: "NIOCore", package: nio)]
+    ),
+
+    // MARK: gRPC wire protocol rules as pure values: framing, status, timeouts, compression.
+    .target(
+      name: "GRPCWire",
+      dependencies: [
+        .product(name: "NIOCore", package: nio),
+        .product(name: "CompressNIO", package: "compress-nio"),
+      ]
+    ),
+
+    // MARK: The gRPC server runtime: NIO sockets, nghttp2 sessions, one port for gRPC and HTTP/1.
+    .target(
+      name: "GRPCServerRuntime",
+      dependencies: [
+        "NGHTTP2",
+        "GRPCWire",
+        "GRPCPrometheus",
+        .product(name: "NIOCore", package: nio),
+        .product(name: "NIOPosix", package: nio),
+        .product(name: "NIOHTTP1", package: nio),
+        .product(name: "NIOExtras", package: "swift-nio-extras"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]
+    ),
+    .target(
+      name: "GRPCStandardServices",
+      dependencies: [
+        "GRPCServerRuntime",
+        "GRPCWire",
+        "ProtoMessages",
+        .product(name: "NIOCore", package: nio),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]
+    ),
+
+    // MARK: The echo server.
+    .target(
+      name: "EchoServerCore",
+      dependencies: [
+        "GRPCServerRuntime",
+        "GRPCStandardServices",
+        "GRPCPrometheus",
+        "GRPCWire",
+        "ProtoMessages",
+        .product(name: "NIOCore", package: nio),
+        .product(name: "NIOPosix", package: nio),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]
+    ),
+    .executableTarget(
+      name: "EchoServer",
+      dependencies: [
+        "EchoServerCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]
+    ),
+
+    // MARK: Tests.
+    .testTarget(
+      name: "GRPCPrometheusTests",
+      dependencies: [
+        "GRPCPrometheus",
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ]
+    ),
+    .testTarget(
+      name: "GRPCPrometheusInterceptorsTests",
+      dependencies: [
+        "GRPCPrometheus",
+        "GRPCPrometheusInterceptors",
+        "ProtoMessages",
+        "ProtoStubs",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ]
+    ),
+    .target(
+      name: "TestSupport",
+      dependencies: [
+        "EchoServerCore",
+        .product(name: "NIOCore", package: nio),
+        .product(name: "NIOPosix", package: nio),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      path: "Tests/TestSupport"
+    ),
+    .testTarget(
+      name: "EchoServerTests",
+      dependencies: [
+        "EchoServerCore",
+        "TestSupport",
+        "ProtoMessages",
+        "ProtoStubs",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        .product(name: "NIOCore", package: nio),
+        .product(name: "NIOPosix", package: nio),
+      ]
+    ),
+    .testTarget(
+      name: "GRPCServerRuntimeTests",
+      dependencies: [
+        "GRPCServerRuntime",
+        "GRPCWire",
+        "GRPCPrometheus",
+        "NGHTTP2",
+        .product(name: "NIOCore", package: nio),
+        .product(name: "NIOHTTP1", package: nio),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ]
+    ),
+    .testTarget(
+      name: "NGHTTP2Tests", dependencies: ["NGHTTP2", .product(name: "NIOCore", package: nio)]),
+    .testTarget(
+      name: "GRPCWireTests", dependencies: ["GRPCWire", .product(name: "NIOCore", package: nio)]),
+  ]
+)

@@ -1,0 +1,72 @@
+import GRPCServerRuntime
+import GRPCWire
+import ProtoMessages
+
+/// `proto.EchoService`: the original's unary echo and one method per streaming RPC type.
+///
+/// Replies are `echo <message>`, exactly as the Go original answers. Request metadata named
+/// `x-grpc-test-echo-initial` comes back in the response headers and
+/// `x-grpc-test-echo-trailing-bin` in the trailers (the gRPC interop-test convention), so clients
+/// can check that custom and binary metadata pass through.
+public enum EchoService {
+  /// The service's fully qualified name.
+  public static let serviceName = "proto.EchoService"
+  /// Replies per server-streaming request when the request asks for none.
+  public static let defaultStreamCount: UInt32 = 3
+  /// The most replies one server-streaming request may ask for.
+  public static let maxStreamCount: UInt32 = 1000
+
+  /// The method definitions to serve.
+  public static func methods() -> [RPCMethodDefinition] {
+    [
+      .unary(service: Self.serviceName, method: "EchoService") {
+        (request: Proto_Message, call) throws(GRPCStatus) in
+        Self.echoMetadata(call)
+        return Self.echo(request.message)
+      },
+      .serverStreaming(service: Self.serviceName, method: "ServerStreamingEcho") {
+        (request: Proto_StreamingEchoRequest, call) throws(GRPCStatus) in
+        let count = request.count == 0 ? Self.defaultStreamCount : request.count
+        guard count <= Self.maxStreamCount else {
+          throw GRPCStatus(
+            code: .invalidArgument,
+            message: "count \(request.count) is above the limit of \(Self.maxStreamCount) replies")
+        }
+        Self.echoMetadata(call)
+        let reply = Self.echo(request.message)
+        for _ in 0..<count { call.send(reply) }
+      },
+      .clientStreaming(
+        service: Self.serviceName, method: "ClientStreamingEcho",
+        initial: { [String]() },
+        next: { (messages, request: Proto_Message) throws(GRPCStatus) in
+          messages.append(request.message)
+        },
+        finish: { (messages, call) throws(GRPCStatus) in
+          Self.echoMetadata(call)
+          return Self.echo(messages.joined(separator: " "))
+        }),
+      .bidirectionalStreaming(service: Self.serviceName, method: "BidirectionalStreamingEcho") {
+        (request: Proto_Message, call) throws(GRPCStatus) in
+        Self.echoMetadata(call)
+        call.send(Self.echo(request.message))
+      },
+    ]
+  }
+
+  static func echo(_ message: String) -> Proto_Message {
+    Proto_Message.with { $0.message = "echo " + message }
+  }
+
+  /// Copies the interop-test echo headers into the response, once, before the first reply.
+  private static func echoMetadata(_ call: ServerCall) {
+    guard call.initialMetadata.isEmpty, call.trailingMetadata.isEmpty else { return }
+    for (name, value) in call.requestMetadata {
+      switch name {
+      case "x-grpc-test-echo-initial": call.initialMetadata.append((name, value))
+      case "x-grpc-test-echo-trailing-bin": call.trailingMetadata.append((name, value))
+      default: break
+      }
+    }
+  }
+}

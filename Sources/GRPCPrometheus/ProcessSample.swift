@@ -1,0 +1,43 @@
+/// One reading of the process figures Go's process collector exports, parsed from procfs text.
+///
+/// Parsing is separate from reading so tests can drive it with fixed `/proc` contents.
+struct ProcessSample: Equatable {
+  /// User plus system CPU time, in seconds.
+  var cpuSeconds: Double
+  /// Virtual memory size, in bytes.
+  var virtualMemoryBytes: Double
+  /// Resident set size, in bytes.
+  var residentMemoryBytes: Double
+  /// Start time since the Unix epoch, in seconds.
+  var startTimeSeconds: Double
+
+  /// Parses `/proc/self/stat`, given the clock ticks per second, the page size and the boot time
+  /// (`btime` of `/proc/stat`).
+  ///
+  /// The command name (field 2) may contain spaces and parentheses, so fields are counted from
+  /// the last `)`, as procfs readers do.
+  init?(stat: String, ticksPerSecond: Double, pageSize: Double, bootTime: Double) {
+    guard let nameEnd = stat.lastIndex(of: ")") else { return nil }
+    // After ")" come fields 3 (state) onwards; field N is at offset N - 3.
+    let fields = stat[stat.index(after: nameEnd)...].split(separator: " ")
+    func field(_ number: Int) -> Double? {
+      let offset = number - 3
+      return offset < fields.count ? Double(fields[offset]) : nil
+    }
+    guard let utime = field(14), let stime = field(15), let startTicks = field(22),
+      let vsize = field(23), let rssPages = field(24)
+    else { return nil }
+    self.cpuSeconds = (utime + stime) / ticksPerSecond
+    self.virtualMemoryBytes = vsize
+    self.residentMemoryBytes = rssPages * pageSize
+    self.startTimeSeconds = bootTime + startTicks / ticksPerSecond
+  }
+
+  /// The `btime` line of `/proc/stat`: the boot time in seconds since the Unix epoch.
+  static func bootTime(procStat: String) -> Double? {
+    for line in procStat.split(separator: "\n") where line.hasPrefix("btime ") {
+      return Double(line.dropFirst("btime ".count))
+    }
+    return nil
+  }
+}

@@ -1,0 +1,58 @@
+import GRPCWire
+import NIOCore
+
+/// Drives a call's handler as request messages arrive, enforcing the method's message cardinality.
+enum CallDispatch {
+  /// Unary: holds the single request until the client half-closes, then runs the handler inline.
+  case unary(
+    @Sendable (ByteBuffer, ServerCall) throws(GRPCStatus) -> ByteBuffer, request: ByteBuffer?)
+  case stream(any RPCStreamHandler)
+  /// The call was rejected before a handler was made.
+  case none
+
+  init(_ handler: RPCMethodDefinition.Handler?) {
+    switch handler {
+    case .unary(let body): self = .unary(body, request: nil)
+    case .stream(let makeHandler): self = .stream(makeHandler())
+    case nil: self = .none
+    }
+  }
+
+  mutating func receive(_ message: ByteBuffer, on call: ServerCall) throws(GRPCStatus) {
+    switch self {
+    case .unary(let body, let request):
+      guard request == nil else {
+        throw GRPCStatus(
+          code: .internalError,
+          message: "unary method \(call.method.method) received more than one request message")
+      }
+      self = .unary(body, request: message)
+    case .stream(let handler):
+      try handler.receive(message, on: call)
+    case .none:
+      break
+    }
+  }
+
+  func endOfRequests(on call: ServerCall) throws(GRPCStatus) {
+    switch self {
+    case .unary(let body, let request):
+      guard let request else {
+        throw GRPCStatus(
+          code: .internalError,
+          message: "unary method \(call.method.method) received no request message")
+      }
+      let reply = try body(request, call)
+      call.send(reply)
+      call.finish(.ok)
+    case .stream(let handler):
+      try handler.endOfRequests(on: call)
+    case .none:
+      break
+    }
+  }
+
+  func cancel(_ call: ServerCall) {
+    if case .stream(let handler) = self { handler.cancel(call) }
+  }
+}

@@ -1,0 +1,312 @@
+import GRPCPrometheus
+import GRPCWire
+import Logging
+import NGHTTP2
+import NIOCore
+
+/// Serves gRPC on one HTTP/2 connection: bytes in, through libnghttp2, into calls; replies out.
+///
+/// Everything runs on the connection's event loop with no task hop: a synchronous handler's reply
+/// is queued while the request's bytes are processed, and all frames produced by one read burst
+/// leave in one write and one flush (`channelReadComplete`).
+final class GRPCConnectionHandler: ChannelInboundHandler {
+  typealias InboundIn = ByteBuffer
+  typealias OutboundOut = ByteBuffer
+
+  private let router: RPCRouter
+  private let configuration: ServerRuntimeConfiguration
+  private let logger: Logger
+  private let session: NGHTTP2Session
+  /// Set while the handler is in a pipeline.
+  private var context: ChannelHandlerContext?
+  private var calls: [Int32: ServerCall] = [:]
+  /// True while bytes from the socket are being processed; output is flushed at the end.
+  private var isReading = false
+  /// True when output is pending outside a read burst and a flush is already scheduled.
+  private var flushScheduled = false
+  private var isQuiescing = false
+
+  private(set) var allocator = ByteBufferAllocator()
+  /// The response headers of a call without metadata or compression, built once per connection
+  /// and shared by its calls, so the common case allocates nothing.
+  let plainResponseHeaders: [(String, String)]
+
+  init(router: RPCRouter, configuration: ServerRuntimeConfiguration, logger: Logger) {
+    self.router = router
+    self.configuration = configuration
+    self.logger = logger
+    self.session = NGHTTP2Session(role: .server, settings: configuration.http2Settings)
+    self.plainResponseHeaders = [
+      (":status", "200"),
+      ("content-type", GRPCContentType.responseHeaderValue),
+      ("grpc-accept-encoding", configuration.messageEncodings.headerValue),
+    ]
+  }
+
+  // MARK: Channel events
+
+  func handlerAdded(context: ChannelHandlerContext) {
+    self.context = context
+    self.allocator = context.channel.allocator
+    self.session.delegate = self
+    self.flush()  // The server's SETTINGS go out at once; some clients wait for them.
+  }
+
+  func handlerRemoved(context: ChannelHandlerContext) {
+    self.cancelAllCalls()
+    self.context = nil
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    let buffer = self.unwrapInboundIn(data)
+    self.isReading = true
+    do {
+      try buffer.withUnsafeReadableBytes { try self.session.receive($0) }
+    } catch {
+      self.logger.info(
+        "closing HTTP/2 connection after a protocol error",
+        metadata: ["peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")", "error": "\(error)"])
+      self.isReading = false
+      self.flush()
+      context.close(promise: nil)
+    }
+  }
+
+  func channelReadComplete(context: ChannelHandlerContext) {
+    self.isReading = false
+    self.flush()
+  }
+
+  func channelInactive(context: ChannelHandlerContext) {
+    self.cancelAllCalls()
+    context.fireChannelInactive()
+  }
+
+  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    switch event {
+    case is ChannelShouldQuiesceEvent:
+      self.beginGracefulShutdown(context: context)
+    case let idle as IdleStateHandler.IdleStateEvent where idle == .read && self.calls.isEmpty:
+      self.logger.debug("closing idle HTTP/2 connection")
+      self.submit { () throws(NGHTTP2Error) in try self.session.submitGoAway() }
+      self.flush()
+    default:
+      context.fireUserInboundEventTriggered(event)
+    }
+  }
+
+  func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    self.logger.info("HTTP/2 connection error", metadata: ["error": "\(error)"])
+    context.close(promise: nil)
+  }
+
+  // MARK: Output
+
+  /// Writes everything nghttp2 has queued, in one buffer and one flush.
+  private func flush() {
+    guard let context = self.context else { return }
+    var buffer = self.allocator.buffer(capacity: 0)
+    do {
+      try self.session.drain(into: &buffer)
+    } catch {
+      self.logger.info("closing HTTP/2 connection", metadata: ["error": "\(error)"])
+      context.close(promise: nil)
+      return
+    }
+    if buffer.readableBytes > 0 {
+      context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+    }
+    if !self.session.wantsRead && !self.session.wantsWrite {
+      context.close(promise: nil)
+    }
+  }
+
+  /// GOAWAY in two steps (RFC 9113 §6.8): a notice now, so clients open no new streams, and the
+  /// final GOAWAY a second later, once streams already in flight to us have arrived. The
+  /// connection closes when the last RPC finishes.
+  private func beginGracefulShutdown(context: ChannelHandlerContext) {
+    guard !self.isQuiescing else { return }
+    self.isQuiescing = true
+    self.submit { () throws(NGHTTP2Error) in try self.session.beginGracefulShutdown() }
+    self.flush()
+    let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+    context.eventLoop.scheduleTask(in: .seconds(1)) {
+      let handler = handler.value
+      guard handler.context != nil else { return }
+      handler.submit { () throws(NGHTTP2Error) in try handler.session.submitGoAway() }
+      handler.flush()
+    }
+  }
+
+  /// Runs a submission; one that fails (its stream was reset meanwhile) only costs a log line.
+  private func submit(_ body: () throws(NGHTTP2Error) -> Void) {
+    do {
+      try body()
+    } catch {
+      self.logger.debug("HTTP/2 submission failed", metadata: ["error": "\(error)"])
+    }
+  }
+
+  /// Output produced outside a read burst (timers, other event-loop work) is flushed once, soon.
+  private func outputQueued() {
+    guard !self.isReading, !self.flushScheduled, let context = self.context else { return }
+    self.flushScheduled = true
+    let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+    context.eventLoop.execute {
+      handler.value.flushScheduled = false
+      handler.value.flush()
+    }
+  }
+
+  // MARK: Calls sending (used by ServerCall)
+
+  func sendHeaders(_ headers: [(String, String)], on call: ServerCall) {
+    self.submit { () throws(NGHTTP2Error) in
+      try self.session.submitResponseHeaders(
+        streamID: call.streamID, headers: headers, endStream: false)
+    }
+    self.outputQueued()
+  }
+
+  func sendData(_ framed: ByteBuffer, on call: ServerCall) {
+    self.submit { () throws(NGHTTP2Error) in
+      try self.session.sendData(streamID: call.streamID, framed, endStream: false)
+    }
+    self.outputQueued()
+  }
+
+  func sendTrailers(_ trailers: [(String, String)], on call: ServerCall) {
+    self.submit { () throws(NGHTTP2Error) in
+      try self.session.sendTrailers(streamID: call.streamID, headers: trailers)
+    }
+    self.outputQueued()
+  }
+
+  func sendTrailersOnly(_ headers: [(String, String)], on call: ServerCall) {
+    self.submit { () throws(NGHTTP2Error) in
+      try self.session.submitResponseHeaders(
+        streamID: call.streamID, headers: headers, endStream: true)
+    }
+    self.outputQueued()
+  }
+
+  private func cancelAllCalls() {
+    let calls = self.calls
+    self.calls = [:]
+    for call in calls.values where !call.isFinished {
+      call.markCancelled()
+      call.dispatch.cancel(call)
+    }
+  }
+}
+
+// MARK: - HTTP/2 events
+
+extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
+  func didReceiveHeaders(streamID: Int32, headers: NGHTTP2HeaderBlock, endStream: Bool) {
+    // Request trailers carry nothing for us. Events come from `receive`, inside `channelRead`,
+    // so the handler is in its pipeline.
+    guard headers.kind == .request, let context = self.context else { return }
+    let request = RequestHead(headers)
+    if let rejection = request.httpRejection {
+      self.submit { () throws(NGHTTP2Error) in
+        try self.session.submitResponseHeaders(
+          streamID: streamID, headers: rejection, endStream: true)
+      }
+      return
+    }
+    let route = self.router.route(request.path)
+    let call = ServerCall(
+      streamID: streamID,
+      method: route.method,
+      metrics: route.metrics,
+      requestMetadata: request.metadata,
+      timeout: request.timeout?.duration,
+      responseEncoding: request.responseEncoding(enabled: self.configuration.messageEncodings),
+      connection: self,
+      eventLoop: context.eventLoop,
+      startTime: .now(),
+      dispatch: CallDispatch(route.handler),
+      deframer: GRPCMessageDeframer(
+        maxMessageSize: self.configuration.maxReceiveMessageSize,
+        encoding: request.encoding ?? .identity)
+    )
+    self.calls[streamID] = call
+    call.metrics.started()
+
+    if let status = request.grpcRejection(for: route, enabled: self.configuration.messageEncodings)
+    {
+      call.finish(status)
+      return
+    }
+    if let deadline = call.deadline {
+      let handler = NIOLoopBound(self, eventLoop: call.eventLoop)
+      call.deadlineTimer = call.eventLoop.scheduleTask(deadline: deadline) {
+        handler.value.deadlineExceeded(streamID: streamID)
+      }
+    }
+    if endStream { self.endOfRequests(call) }
+  }
+
+  func didReceiveData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
+    guard let call = self.calls[streamID], !call.isFinished else { return }
+    call.deframer.append(contentsOf: bytes)
+    do {
+      while let message = try call.deframer.next() {
+        call.metrics.receivedMessage()
+        try call.dispatch.receive(message, on: call)
+        if call.isFinished { return }
+      }
+    } catch let error as GRPCWireError {
+      self.fail(call, GRPCStatus(code: error.statusCode, message: error.message))
+    } catch let status as GRPCStatus {
+      self.fail(call, status)
+    } catch {
+      self.fail(call, GRPCStatus(code: .internalError, message: "\(error)"))
+    }
+  }
+
+  func didReceiveEndStream(streamID: Int32) {
+    guard let call = self.calls[streamID], !call.isFinished else { return }
+    self.endOfRequests(call)
+  }
+
+  func didCloseStream(streamID: Int32, errorCode: UInt32) {
+    guard let call = self.calls.removeValue(forKey: streamID) else { return }
+    if !call.isFinished {
+      call.markCancelled()
+      call.dispatch.cancel(call)
+    }
+  }
+
+  func didReceiveGoAway(lastStreamID: Int32, errorCode: UInt32) {
+    // The client will open no new streams; the connection closes once the open ones finish.
+  }
+
+  private func endOfRequests(_ call: ServerCall) {
+    do {
+      try call.deframer.finish()
+      try call.dispatch.endOfRequests(on: call)
+    } catch let error as GRPCWireError {
+      self.fail(call, GRPCStatus(code: error.statusCode, message: error.message))
+    } catch let status as GRPCStatus {
+      self.fail(call, status)
+    } catch {
+      self.fail(call, GRPCStatus(code: .internalError, message: "\(error)"))
+    }
+  }
+
+  private func fail(_ call: ServerCall, _ status: GRPCStatus) {
+    call.finish(status)
+    call.dispatch.cancel(call)
+  }
+
+  fileprivate func deadlineExceeded(streamID: Int32) {
+    guard let call = self.calls[streamID], !call.isFinished else { return }
+    call.deadlineTimer = nil
+    self.fail(call, GRPCStatus(code: .deadlineExceeded, message: "deadline exceeded"))
+  }
+}
+
+@available(*, unavailable)
+extension GRPCConnectionHandler: Sendable {}

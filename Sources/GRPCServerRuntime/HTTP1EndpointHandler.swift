@@ -1,0 +1,66 @@
+import NIOCore
+import NIOHTTP1
+
+/// Serves an ``HTTP1Router`` on an HTTP/1.1 connection of the shared port, with keep-alive.
+final class HTTP1EndpointHandler: ChannelInboundHandler {
+  typealias InboundIn = HTTPServerRequestPart
+  typealias OutboundOut = HTTPServerResponsePart
+
+  private let router: HTTP1Router
+  private var head: HTTPRequestHead?
+
+  init(router: HTTP1Router) {
+    self.router = router
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    switch self.unwrapInboundIn(data) {
+    case .head(let head):
+      self.head = head
+    case .body:
+      // Request bodies mean nothing to these endpoints; they are read and dropped.
+      break
+    case .end:
+      guard let head = self.head else { return }
+      self.head = nil
+      self.respond(to: head, context: context)
+    }
+  }
+
+  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    if event is IdleStateHandler.IdleStateEvent, self.head == nil {
+      context.close(promise: nil)  // A keep-alive connection nobody uses any more.
+    } else {
+      context.fireUserInboundEventTriggered(event)
+    }
+  }
+
+  private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+    let response = self.router.respond(to: head)
+    var headers = HTTPHeaders()
+    headers.reserveCapacity(response.headers.count + 3)
+    headers.add(name: "Content-Type", value: response.contentType)
+    headers.add(name: "Content-Length", value: String(response.body.readableBytes))
+    for (name, value) in response.headers { headers.add(name: name, value: value) }
+    let keepAlive = head.isKeepAlive
+    if !keepAlive { headers.add(name: "Connection", value: "close") }
+
+    let responseHead = HTTPResponseHead(
+      version: head.version, status: response.status, headers: headers)
+    context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
+    if head.method != .HEAD {
+      context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+    }
+    if keepAlive {
+      context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+    } else {
+      let channel = context.channel
+      context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+        channel.close(promise: nil)
+      }
+    }
+  }
+}
+
+@available(*, unavailable)
+extension HTTP1EndpointHandler: Sendable {}

@@ -1,0 +1,104 @@
+import GRPCPrometheus
+import Logging
+import NIOCore
+import NIOExtras
+import NIOPosix
+import Synchronization
+
+/// A server for one TCP port on which HTTP/2 connections are gRPC and HTTP/1.1 connections are
+/// answered by an ``HTTP1Router`` (Prometheus `/metrics`, health probes): the cmux set-up of the
+/// Go original, without a second listener.
+public final class MultiplexedServer: Sendable {
+  private let router: RPCRouter
+  private let http1Router: HTTP1Router
+  private let configuration: ServerRuntimeConfiguration
+  private let group: any EventLoopGroup
+  private let logger: Logger
+  private let connections = ConnectionRegistry()
+  private let listener = Mutex<(channel: any Channel, quiescing: ServerQuiescingHelper)?>(nil)
+
+  /// Creates a server; every method is registered with the metrics (all series at zero) now.
+  public init(
+    methods: [RPCMethodDefinition],
+    http1Router: HTTP1Router,
+    metrics: ServerMetrics,
+    configuration: ServerRuntimeConfiguration = .defaults,
+    group: any EventLoopGroup,
+    logger: Logger
+  ) {
+    self.router = RPCRouter(methods: methods, metrics: metrics)
+    self.http1Router = http1Router
+    self.configuration = configuration
+    self.group = group
+    self.logger = logger
+  }
+
+  /// Binds the port and starts accepting connections; returns the bound address (ask for port 0
+  /// to get an ephemeral one).
+  public func start(host: String, port: Int) async throws -> SocketAddress {
+    let quiescing = ServerQuiescingHelper(group: self.group)
+    let channel = try await ServerBootstrap(group: self.group)
+      .serverChannelOption(.backlog, value: 1024)
+      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+      .serverChannelInitializer { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.addHandler(
+            quiescing.makeServerChannelHandler(channel: channel))
+        }
+      }
+      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+      .childChannelOption(.maxMessagesPerRead, value: 16)
+      .childChannelInitializer { channel in
+        channel.eventLoop.makeCompletedFuture {
+          self.connections.add(channel)
+          try channel.pipeline.syncOperations.addHandlers(
+            IdleStateHandler(readTimeout: self.configuration.idleTimeout),
+            self.makeSniffingHandler())
+        }
+      }
+      .bind(host: host, port: port)
+      .get()
+    self.listener.withLock { $0 = (channel, quiescing) }
+    guard let address = channel.localAddress else {
+      throw MultiplexedServerError(message: "the listening socket has no local address")
+    }
+    return address
+  }
+
+  /// The number of open client connections.
+  public var connectionCount: Int { self.connections.count }
+
+  /// Stops accepting, asks every connection to finish (GOAWAY; HTTP/1.1 connections close after
+  /// their response), waits for in-flight RPCs up to `gracePeriod`, then closes what is left.
+  public func shutdown(gracePeriod: Duration) async {
+    guard let (_, quiescing) = self.listener.withLock({ $0.take() }) else { return }
+    let drained = self.group.next().makePromise(of: Void.self)
+    quiescing.initiateShutdown(promise: drained)
+    let deadline = drained.futureResult.eventLoop.scheduleTask(in: TimeAmount(gracePeriod)) {
+      self.logger.warning(
+        "grace period over; closing connections with RPCs still in flight",
+        metadata: ["connections": "\(self.connections.count)"])
+      self.connections.closeAll()
+    }
+    try? await drained.futureResult.get()
+    deadline.cancel()
+  }
+
+  private func makeSniffingHandler() -> ProtocolSniffingHandler {
+    ProtocolSniffingHandler(
+      prefaceTimeout: self.configuration.prefaceTimeout,
+      http1Router: self.http1Router
+    ) {
+      GRPCConnectionHandler(
+        router: self.router, configuration: self.configuration, logger: self.logger)
+    }
+  }
+}
+
+/// A failure to start the server.
+public struct MultiplexedServerError: Error, CustomStringConvertible {
+  /// What went wrong.
+  public var message: String
+  /// The message.
+  public var description: String { self.message }
+}

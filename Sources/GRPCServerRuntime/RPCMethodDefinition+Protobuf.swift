@@ -1,0 +1,139 @@
+import GRPCPrometheus
+import GRPCWire
+import NIOCore
+import SwiftProtobuf
+
+extension RPCMethodDefinition {
+  /// A unary method whose handler runs synchronously on the event loop.
+  public static func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+    service: String,
+    method: String,
+    _ body: @escaping @Sendable (Request, ServerCall) throws(GRPCStatus) -> Response
+  ) -> RPCMethodDefinition {
+    RPCMethodDefinition(
+      method: GRPCMethod(service: service, method: method, type: .unary),
+      handler: .unary { (payload, call) throws(GRPCStatus) in
+        let reply = try body(Request(requestPayload: payload), call)
+        do {
+          return ByteBuffer(bytes: try reply.serializedBytes() as [UInt8])
+        } catch {
+          throw GRPCStatus(
+            code: .internalError, message: "could not serialize the response: \(error)")
+        }
+      })
+  }
+
+  /// A server-streaming method: the handler sends any number of replies for the one request;
+  /// the call finishes with OK when it returns (unless it finished the call itself).
+  public static func serverStreaming<Request: SwiftProtobuf.Message>(
+    service: String,
+    method: String,
+    _ body: @escaping @Sendable (Request, ServerCall) throws(GRPCStatus) -> Void
+  ) -> RPCMethodDefinition {
+    RPCMethodDefinition(
+      method: GRPCMethod(service: service, method: method, type: .serverStream),
+      handler: .stream { SingleRequestHandler<Request>(body) })
+  }
+
+  /// A client-streaming method: `next` folds each request into a state made by `initial`, and
+  /// `finish` turns the state into the one reply when the client half-closes.
+  public static func clientStreaming<
+    Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message, State
+  >(
+    service: String,
+    method: String,
+    initial: @escaping @Sendable () -> State,
+    next: @escaping @Sendable (inout State, Request) throws(GRPCStatus) -> Void,
+    finish: @escaping @Sendable (State, ServerCall) throws(GRPCStatus) -> Response
+  ) -> RPCMethodDefinition {
+    RPCMethodDefinition(
+      method: GRPCMethod(service: service, method: method, type: .clientStream),
+      handler: .stream { FoldingHandler(state: initial(), next: next, finish: finish) })
+  }
+
+  /// A bidirectional-streaming method whose handler reacts to each request as it arrives; the
+  /// call finishes with OK when the client half-closes (unless the handler finished it).
+  public static func bidirectionalStreaming<Request: SwiftProtobuf.Message>(
+    service: String,
+    method: String,
+    _ onMessage: @escaping @Sendable (Request, ServerCall) throws(GRPCStatus) -> Void
+  ) -> RPCMethodDefinition {
+    RPCMethodDefinition(
+      method: GRPCMethod(service: service, method: method, type: .bidiStream),
+      handler: .stream { EachRequestHandler<Request>(onMessage) })
+  }
+}
+
+/// Server streaming: exactly one request, then the handler runs.
+private final class SingleRequestHandler<Request: SwiftProtobuf.Message>: RPCStreamHandler {
+  private let body: @Sendable (Request, ServerCall) throws(GRPCStatus) -> Void
+  private var request: Request?
+
+  init(_ body: @escaping @Sendable (Request, ServerCall) throws(GRPCStatus) -> Void) {
+    self.body = body
+  }
+
+  func receive(_ message: ByteBuffer, on call: ServerCall) throws(GRPCStatus) {
+    guard self.request == nil else {
+      throw GRPCStatus(
+        code: .internalError,
+        message: "server-streaming method \(call.method.method) received more than one request")
+    }
+    self.request = try Request(requestPayload: message)
+  }
+
+  func endOfRequests(on call: ServerCall) throws(GRPCStatus) {
+    guard let request = self.request else {
+      throw GRPCStatus(
+        code: .internalError,
+        message: "server-streaming method \(call.method.method) received no request message")
+    }
+    try self.body(request, call)
+    call.finish(.ok)
+  }
+}
+
+/// Client streaming: fold every request, reply once at the end.
+private final class FoldingHandler<Request: SwiftProtobuf.Message, Response, State>:
+  RPCStreamHandler
+where Response: SwiftProtobuf.Message {
+  private var state: State
+  private let next: @Sendable (inout State, Request) throws(GRPCStatus) -> Void
+  private let finish: @Sendable (State, ServerCall) throws(GRPCStatus) -> Response
+
+  init(
+    state: State,
+    next: @escaping @Sendable (inout State, Request) throws(GRPCStatus) -> Void,
+    finish: @escaping @Sendable (State, ServerCall) throws(GRPCStatus) -> Response
+  ) {
+    self.state = state
+    self.next = next
+    self.finish = finish
+  }
+
+  func receive(_ message: ByteBuffer, on call: ServerCall) throws(GRPCStatus) {
+    try self.next(&self.state, Request(requestPayload: message))
+  }
+
+  func endOfRequests(on call: ServerCall) throws(GRPCStatus) {
+    call.send(try self.finish(self.state, call))
+    call.finish(.ok)
+  }
+}
+
+/// Bidirectional streaming: react to each request.
+private final class EachRequestHandler<Request: SwiftProtobuf.Message>: RPCStreamHandler {
+  private let onMessage: @Sendable (Request, ServerCall) throws(GRPCStatus) -> Void
+
+  init(_ onMessage: @escaping @Sendable (Request, ServerCall) throws(GRPCStatus) -> Void) {
+    self.onMessage = onMessage
+  }
+
+  func receive(_ message: ByteBuffer, on call: ServerCall) throws(GRPCStatus) {
+    try self.onMessage(Request(requestPayload: message), call)
+  }
+
+  func endOfRequests(on call: ServerCall) throws(GRPCStatus) {
+    call.finish(.ok)
+  }
+}

@@ -1,0 +1,28 @@
+import GRPCPrometheus
+import GRPCWire
+import NIOCore
+
+/// A method the server routes to: its name and type (also its metric labels) and its handler.
+public struct RPCMethodDefinition: Sendable {
+  /// How the runtime drives the method's handler.
+  public enum Handler: Sendable {
+    /// One request, one reply, computed synchronously on the event loop from the request payload.
+    case unary(@Sendable (ByteBuffer, ServerCall) throws(GRPCStatus) -> ByteBuffer)
+    /// Any message pattern; the factory makes one handler per call.
+    case stream(@Sendable () -> any RPCStreamHandler)
+  }
+
+  /// Service, method and RPC type; the metric labels come from here.
+  public let method: GRPCMethod
+  /// The HTTP/2 `:path` the method is served at: `/package.Service/Method`.
+  public let path: String
+  /// The handler.
+  public let handler: Handler
+
+  /// Creates a definition from a handler working on raw message payloads.
+  public init(method: GRPCMethod, handler: Handler) {
+    self.method = method
+    self.path = "/\(method.service)/\(method.method)"
+    self.handler = handler
+  }
+}

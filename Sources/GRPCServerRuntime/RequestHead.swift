@@ -1,0 +1,92 @@
+import GRPCWire
+import NGHTTP2
+
+/// What the server needs from a request's header block, read in one pass.
+struct RequestHead {
+  var method: Substring = ""
+  var path = ""
+  var contentType: Substring?
+  /// The raw `grpc-encoding` value; `nil` when absent.
+  var encodingHeader: Substring?
+  var acceptEncodings: GRPCMessageEncodingSet = .identity
+  var timeoutHeader: Substring?
+  var metadata: [(name: String, value: String)] = []
+
+  init(_ headers: NGHTTP2HeaderBlock) {
+    for (name, value) in headers {
+      switch name {
+      case ":method": self.method = Substring(value)
+      case ":path": self.path = value
+      case "content-type": self.contentType = Substring(value)
+      case "grpc-encoding": self.encodingHeader = Substring(value)
+      case "grpc-accept-encoding":
+        self.acceptEncodings = GRPCMessageEncodingSet(acceptEncodingHeader: value)
+      case "grpc-timeout": self.timeoutHeader = Substring(value)
+      case ":scheme", ":authority", "te": break  // Checked by nghttp2 or of no use here.
+      default:
+        if !GRPCMetadata.isReservedHeader(name) { self.metadata.append((name, value)) }
+      }
+    }
+  }
+
+  /// A request that is not gRPC at all gets a plain HTTP answer (with a gRPC status for clients
+  /// that look only at that), before any method is resolved or counted.
+  var httpRejection: [(String, String)]? {
+    if self.method != "POST" {
+      return Self.rejection(
+        status: "405", message: "HTTP method \(self.method) not allowed: gRPC requires POST")
+    }
+    guard let contentType = self.contentType, GRPCContentType(headerValue: contentType) != nil
+    else {
+      return Self.rejection(
+        status: "415",
+        message: "invalid gRPC request content-type \"\(self.contentType ?? "")\";"
+          + " expected application/grpc")
+    }
+    return nil
+  }
+
+  var encoding: GRPCMessageEncoding? {
+    self.encodingHeader.flatMap { GRPCMessageEncoding(headerValue: $0) }
+  }
+
+  var timeout: GRPCTimeout? {
+    self.timeoutHeader.flatMap { GRPCTimeout(headerValue: $0) }
+  }
+
+  func responseEncoding(enabled: GRPCMessageEncodingSet) -> GRPCMessageEncoding {
+    guard let encoding = self.encoding, self.acceptEncodings.contains(encoding) else {
+      return .identity
+    }
+    return GRPCMessageEncoding.responseEncoding(requestEncoding: encoding, enabled: enabled)
+  }
+
+  /// A gRPC-level reason to end a routed call at once, with the status that says why.
+  func grpcRejection(for route: RPCRouter.Route, enabled: GRPCMessageEncodingSet) -> GRPCStatus? {
+    guard route.handler != nil else {
+      return GRPCStatus(code: .unimplemented, message: "unknown method \(self.path)")
+    }
+    if let header = self.encodingHeader {
+      guard let encoding = GRPCMessageEncoding(headerValue: header), enabled.contains(encoding)
+      else {
+        return GRPCStatus(
+          code: .unimplemented,
+          message: "grpc-encoding \"\(header)\" is not supported; supported: \(enabled.headerValue)"
+        )
+      }
+    }
+    if let header = self.timeoutHeader, GRPCTimeout(headerValue: header) == nil {
+      return GRPCStatus(code: .invalidArgument, message: "malformed grpc-timeout \"\(header)\"")
+    }
+    return nil
+  }
+
+  private static func rejection(status: String, message: String) -> [(String, String)] {
+    [
+      (":status", status),
+      ("content-type", GRPCContentType.responseHeaderValue),
+      ("grpc-status", GRPCStatus.Code.internalError.headerValue),
+      ("grpc-message", GRPCStatus.percentEncode(message)),
+    ]
+  }
+}

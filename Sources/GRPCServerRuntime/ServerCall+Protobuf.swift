@@ -1,0 +1,29 @@
+import GRPCWire
+import NIOCore
+import SwiftProtobuf
+
+extension ServerCall {
+  /// Serializes and sends one response message.
+  public func send(_ message: some SwiftProtobuf.Message) {
+    do {
+      let bytes: [UInt8] = try message.serializedBytes()
+      self.send(ByteBuffer(bytes: bytes))
+    } catch {
+      self.finish(
+        GRPCStatus(code: .internalError, message: "could not serialize the response: \(error)"))
+    }
+  }
+}
+
+extension SwiftProtobuf.Message {
+  /// Decodes a request payload, or throws the `INTERNAL` status gRPC servers answer with.
+  init(requestPayload payload: ByteBuffer) throws(GRPCStatus) {
+    do {
+      try self.init(serializedBytes: payload.readableBytesSpan)
+    } catch {
+      throw GRPCStatus(
+        code: .internalError,
+        message: "could not decode the request as \(Self.protoMessageName): \(error)")
+    }
+  }
+}

@@ -1,0 +1,154 @@
+import GRPCPrometheus
+import GRPCWire
+import NIOCore
+
+/// The server side of one RPC: what the client asked for, and the way to answer.
+///
+/// A call belongs to its connection's event loop; every method must be called there (use
+/// ``eventLoop`` to get there from elsewhere). After ``finish(_:)`` or a cancellation further
+/// sends are ignored, so a handler racing a client reset needs no special care.
+public final class ServerCall {
+  /// Service, method and RPC type.
+  public let method: GRPCMethod
+  /// The request's custom metadata (reserved gRPC and HTTP/2 headers removed; `-bin` values
+  /// still base64-encoded, as on the wire).
+  public let requestMetadata: [(name: String, value: String)]
+  /// When the client stops waiting, from `grpc-timeout`; `nil` when it sent none.
+  public let deadline: NIODeadline?
+  /// The same deadline for metrics: it tells a client's deadline from its cancellation.
+  private let rpcDeadline: RPCDeadline?
+  /// The event loop of the connection; the call must be used on it.
+  public let eventLoop: any EventLoop
+  /// Metadata sent with the response headers; set it before the first message or the finish.
+  public var initialMetadata: [(name: String, value: String)] = []
+  /// Metadata sent with the status in the trailers.
+  public var trailingMetadata: [(name: String, value: String)] = []
+  /// True once the call has a final status (sent by ``finish(_:)`` or by the runtime).
+  public private(set) var isFinished = false
+
+  let streamID: Int32
+  let metrics: ServerMethodMetrics
+  private let startTime: NIODeadline
+  private let responseEncoding: GRPCMessageEncoding
+  /// `unowned(unsafe)` (a plain pointer, no reference counting on the hot path) is sound because
+  /// the connection finishes or cancels every call before it goes away, and a finished call
+  /// never touches its connection again.
+  private unowned(unsafe) let connection: GRPCConnectionHandler
+  private var headersSent = false
+  var deadlineTimer: Scheduled<Void>?
+  /// The handler, driven by the connection as messages arrive.
+  var dispatch: CallDispatch
+  /// Reassembles request messages from DATA frames.
+  var deframer: GRPCMessageDeframer
+
+  init(
+    streamID: Int32,
+    method: GRPCMethod,
+    metrics: ServerMethodMetrics,
+    requestMetadata: [(name: String, value: String)],
+    timeout: Duration?,
+    responseEncoding: GRPCMessageEncoding,
+    connection: GRPCConnectionHandler,
+    eventLoop: any EventLoop,
+    startTime: NIODeadline,
+    dispatch: CallDispatch,
+    deframer: GRPCMessageDeframer
+  ) {
+    self.dispatch = dispatch
+    self.deframer = deframer
+    self.streamID = streamID
+    self.method = method
+    self.metrics = metrics
+    self.requestMetadata = requestMetadata
+    self.deadline = timeout.map { startTime + TimeAmount($0) }
+    self.rpcDeadline = timeout.map { RPCDeadline(start: .now, timeout: $0) }
+    self.responseEncoding = responseEncoding
+    self.connection = connection
+    self.eventLoop = eventLoop
+    self.startTime = startTime
+  }
+
+  /// Sends one response message (a serialized payload; the runtime frames and compresses it).
+  public func send(_ payload: ByteBuffer) {
+    self.eventLoop.preconditionInEventLoop()
+    guard !self.isFinished else { return }
+    if !self.headersSent { self.sendHeaders() }
+    do {
+      var framed = self.connection.allocator.buffer(capacity: payload.readableBytes + 5)
+      try GRPCMessageFramer(encoding: self.responseEncoding).append(payload, to: &framed)
+      self.connection.sendData(framed, on: self)
+      self.metrics.sentMessage()
+    } catch {
+      self.finish(GRPCStatus(code: .internalError, message: error.message))
+    }
+  }
+
+  /// Ends the call with a status (trailers-only when nothing was sent yet).
+  public func finish(_ status: GRPCStatus) {
+    self.eventLoop.preconditionInEventLoop()
+    guard !self.isFinished else { return }
+    self.isFinished = true
+    self.deadlineTimer?.cancel()
+    self.deadlineTimer = nil
+    var trailers = status.code == .ok ? Self.okTrailers : [("grpc-status", status.code.headerValue)]
+    if !status.message.isEmpty {
+      trailers.append(("grpc-message", GRPCStatus.percentEncode(status.message)))
+    }
+    for (name, value) in self.trailingMetadata { trailers.append((name, value)) }
+    if self.headersSent {
+      self.connection.sendTrailers(trailers, on: self)
+    } else {
+      self.headersSent = true
+      var headers = self.responseHeaders()
+      headers.append(contentsOf: trailers)
+      self.connection.sendTrailersOnly(headers, on: self)
+    }
+    self.metrics.handled(GRPCCode(status.code), after: self.startTime.elapsed)
+  }
+
+  /// Marks the call as ended by the peer or the connection; nothing more is sent. A client
+  /// resets the stream when its own deadline passes, a moment before ours does: that counts as
+  /// `DeadlineExceeded`, any other early end as `Canceled`.
+  func markCancelled() {
+    guard !self.isFinished else { return }
+    self.isFinished = true
+    self.deadlineTimer?.cancel()
+    self.deadlineTimer = nil
+    let code = self.rpcDeadline?.codeForEarlyEnd(at: .now) ?? .canceled
+    self.metrics.handled(code, after: self.startTime.elapsed)
+  }
+
+  private func sendHeaders() {
+    self.headersSent = true
+    self.connection.sendHeaders(self.responseHeaders(), on: self)
+  }
+
+  /// The trailers of a successful call without metadata: shared, so the common case allocates
+  /// nothing.
+  private static let okTrailers = [("grpc-status", GRPCStatus.Code.ok.headerValue)]
+
+  private func responseHeaders() -> [(String, String)] {
+    var headers = self.connection.plainResponseHeaders
+    if self.responseEncoding != .identity {
+      headers.append(("grpc-encoding", self.responseEncoding.headerValue))
+    }
+    for (name, value) in self.initialMetadata { headers.append((name, value)) }
+    return headers
+  }
+}
+
+@available(*, unavailable)
+extension ServerCall: Sendable {}
+
+extension GRPCCode {
+  /// The metrics spelling of a wire status code; both follow the gRPC numbering.
+  init(_ code: GRPCStatus.Code) {
+    self = GRPCCode(rawValue: code.rawValue) ?? .unknown
+  }
+}
+
+extension NIODeadline {
+  fileprivate var elapsed: Duration {
+    .nanoseconds((NIODeadline.now() - self).nanoseconds)
+  }
+}

@@ -1,0 +1,48 @@
+import GRPCWire
+import NGHTTP2
+import NIOCore
+
+/// Limits and protocol settings of the gRPC server runtime.
+public struct ServerRuntimeConfiguration: Sendable {
+  /// The largest request message accepted, after decompression; larger ones end the call with
+  /// `RESOURCE_EXHAUSTED`. The gRPC default is 4 MiB.
+  public var maxReceiveMessageSize: Int
+  /// Message encodings the server accepts and answers with.
+  public var messageEncodings: GRPCMessageEncodingSet
+  /// HTTP/2 settings announced to clients (concurrent streams, window, header list size).
+  public var http2Settings: NGHTTP2Settings
+  /// A connection that has not sent its first bytes by then is closed.
+  public var prefaceTimeout: TimeAmount
+  /// An HTTP/2 connection with no open RPC and nothing read for this long is closed with GOAWAY.
+  public var idleTimeout: TimeAmount
+
+  /// The defaults: 4 MiB messages, every encoding, nghttp2 defaults with 1,000 concurrent streams
+  /// and a 16 KiB header list, 10 s to send a preface, 5 minutes idle.
+  public static var defaults: ServerRuntimeConfiguration {
+    var settings = NGHTTP2Settings.defaults
+    settings.maxConcurrentStreams = 1000
+    settings.maxHeaderListSize = 16 * 1024
+    return ServerRuntimeConfiguration(
+      maxReceiveMessageSize: 4 * 1024 * 1024,
+      messageEncodings: .all,
+      http2Settings: settings,
+      prefaceTimeout: .seconds(10),
+      idleTimeout: .minutes(5)
+    )
+  }
+
+  /// Creates a configuration; ``defaults`` is the usual start.
+  public init(
+    maxReceiveMessageSize: Int,
+    messageEncodings: GRPCMessageEncodingSet,
+    http2Settings: NGHTTP2Settings,
+    prefaceTimeout: TimeAmount,
+    idleTimeout: TimeAmount
+  ) {
+    self.maxReceiveMessageSize = maxReceiveMessageSize
+    self.messageEncodings = messageEncodings
+    self.http2Settings = http2Settings
+    self.prefaceTimeout = prefaceTimeout
+    self.idleTimeout = idleTimeout
+  }
+}

@@ -1,0 +1,77 @@
+import ProtoMessages
+import Synchronization
+
+/// The serving status of the server and of each of its services, as `grpc.health.v1.Health`
+/// reports it; watchers hear every change.
+public final class HealthStatusStore: Sendable {
+  /// A serving status (the health protocol's enum).
+  public typealias Status = Grpc_Health_V1_HealthCheckResponse.ServingStatus
+
+  private struct State {
+    var statuses: [String: Status]
+    var watchers: [Int: Watcher] = [:]
+    var nextWatcherID = 0
+  }
+
+  private struct Watcher {
+    var service: String
+    var notify: Notify
+  }
+
+  /// Tells a watcher of a new status; `isFinal` when the server is draining and the watch ends.
+  typealias Notify = @Sendable (_ status: Status, _ isFinal: Bool) -> Void
+
+  private let state: Mutex<State>
+
+  /// Creates a store where the overall status (service name `""`) and every named service are
+  /// `SERVING`.
+  public init(services: [String]) {
+    var statuses = [String: Status]()
+    for service in services { statuses[service] = .serving }
+    statuses[""] = .serving
+    self.state = Mutex(State(statuses: statuses))
+  }
+
+  /// The status of a service (`""` for the whole server); `nil` for a service the server lacks.
+  public func status(of service: String) -> Status? {
+    self.state.withLock { $0.statuses[service] }
+  }
+
+  /// Sets one service's status and tells its watchers.
+  public func setStatus(_ status: Status, for service: String) {
+    let notified = self.state.withLock { state -> [Notify] in
+      guard state.statuses[service] != status else { return [] }
+      state.statuses[service] = status
+      return state.watchers.values.filter { $0.service == service }.map(\.notify)
+    }
+    for notify in notified { notify(status, false) }
+  }
+
+  /// Marks every service `NOT_SERVING` (the server is draining; load balancers should move on),
+  /// tells every watcher, and ends the watches so they do not hold the drain up.
+  public func enterDraining() {
+    let watchers = self.state.withLock { state -> [Watcher] in
+      for service in state.statuses.keys { state.statuses[service] = .notServing }
+      defer { state.watchers = [:] }
+      return Array(state.watchers.values)
+    }
+    for watcher in watchers { watcher.notify(.notServing, true) }
+  }
+
+  /// Registers a watcher and returns its id and the current status (`SERVICE_UNKNOWN` for a
+  /// service the server lacks, as the protocol asks).
+  func watch(
+    _ service: String, notify: @escaping Notify
+  ) -> (id: Int, current: Status) {
+    self.state.withLock { state in
+      let id = state.nextWatcherID
+      state.nextWatcherID += 1
+      state.watchers[id] = Watcher(service: service, notify: notify)
+      return (id, state.statuses[service] ?? .serviceUnknown)
+    }
+  }
+
+  func unwatch(_ id: Int) {
+    _ = self.state.withLock { $0.watchers.removeValue(forKey: id) }
+  }
+}

@@ -1,0 +1,44 @@
+/// Rules for the HTTP/2 headers that carry gRPC custom metadata.
+///
+/// Header names arrive lower-case (HTTP/2 requires it and nghttp2 enforces it), so names are
+/// compared exactly.
+public enum GRPCMetadata {
+  /// Whether a header belongs to the gRPC protocol rather than to the application, so it must
+  /// not be handed to handlers as metadata nor accepted from them: pseudo-headers (`:path`,
+  /// `:status`, ...), `content-type`, `te`, `grpc-timeout`, `grpc-encoding`,
+  /// `grpc-accept-encoding`, `grpc-message-type`, `grpc-status`, `grpc-message` and
+  /// `grpc-status-details-bin`.
+  ///
+  /// `grpc-status-details-bin` is reserved because it is part of the status (a serialized
+  /// `google.rpc.Status` that must agree with `grpc-status`), so it travels with the status, not
+  /// as free-form metadata; grpc-go treats it the same way. `user-agent` and the retry headers
+  /// (`grpc-previous-rpc-attempts`, `grpc-retry-pushback-ms`) are metadata.
+  public static func isReservedHeader(_ name: some StringProtocol) -> Bool {
+    if name.utf8.first == UInt8(ascii: ":") { return true }
+    switch name {
+    case "content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding",
+      "grpc-message-type", "grpc-status", "grpc-message", "grpc-status-details-bin":
+      return true
+    default:
+      return false
+    }
+  }
+
+  /// Whether a metadata key carries binary values, which travel base64-encoded: its name ends
+  /// in `-bin`.
+  public static func isBinaryHeader(_ name: some StringProtocol) -> Bool {
+    name.utf8.count > 4 && name.hasSuffix("-bin")
+  }
+
+  /// Encodes a binary metadata value for the wire: base64 without padding, which the
+  /// specification asks senders to emit.
+  public static func encodeBinaryValue(_ bytes: some Collection<UInt8>) -> String {
+    Base64.encode(bytes, padding: false)
+  }
+
+  /// Decodes a binary metadata value, padded or not (the specification requires accepting
+  /// both); nil if it is not base64.
+  public static func decodeBinaryValue(_ value: some StringProtocol) -> [UInt8]? {
+    Base64.decode(value)
+  }
+}

@@ -1,0 +1,208 @@
+internal import CNGHTTP2
+import NIOCore
+
+/// One HTTP/2 connection's protocol state, on libnghttp2: bytes in, events out to a delegate;
+/// submissions in, bytes out.
+///
+/// The session never touches a socket. The connection handler feeds what it reads to
+/// ``receive(_:)-(UnsafeRawBufferPointer)``, lets the ``delegate`` react to the events (submitting
+/// replies from inside them if it likes), then calls ``drain(into:)`` once per read burst and
+/// writes and flushes the result once: `nghttp2_session_mem_send` yields one frame per call, and
+/// batching them is what makes the server fast.
+///
+/// Confined to one event loop; not thread-safe and not `Sendable`.
+public final class NGHTTP2Session {
+  /// Which end of the connection a session plays.
+  public enum Role: Hashable, Sendable {
+    /// Accepts streams; sends its SETTINGS first thing.
+    case server
+    /// Opens streams; sends the connection preface and its SETTINGS first thing.
+    case client
+  }
+
+  /// Which end of the connection this session plays.
+  public let role: Role
+
+  /// Receives the decoded events. Held weakly: the delegate is the connection handler that owns
+  /// this session.
+  public weak var delegate: (any NGHTTP2SessionDelegate)?
+
+  /// Set once in `init`; optional only because `self` must exist before nghttp2 can hold it.
+  private var sessionPointer: OpaquePointer?
+
+  /// Per-stream state, keyed by stream id, released in on_stream_close (and all at once in
+  /// deinit, since `nghttp2_session_del` closes no streams through the callback).
+  var streams: [Int32: NGHTTP2StreamState] = [:]
+
+  /// Collects the header block being decoded. HTTP/2 forbids interleaving header blocks, so one
+  /// decoder serves every stream.
+  var headerDecoder = NGHTTP2HeaderDecoder()
+
+  /// Scratch storage for the `nghttp2_nv` arrays of submissions.
+  var headerEncoder = NGHTTP2HeaderEncoder()
+
+  /// The Swift error behind a callback's `NGHTTP2_ERR_CALLBACK_FAILURE`, rethrown by the call
+  /// that drove nghttp2 into the callback.
+  var callbackError: NGHTTP2Error?
+
+  /// True while nghttp2 runs inside `receive` or `drain`: neither may be re-entered from a
+  /// delegate event.
+  private var isProcessing = false
+
+  /// Creates a session and queues its opening frames (client preface, SETTINGS, and a
+  /// connection WINDOW_UPDATE when `settings` asks for a larger connection window), so the
+  /// first ``drain(into:)`` returns them.
+  public init(role: Role, settings: NGHTTP2Settings = .defaults) {
+    self.role = role
+
+    var options: OpaquePointer?
+    precondition(nghttp2_option_new(&options) == 0, "nghttp2_option_new: out of memory")
+    defer { nghttp2_option_del(options) }
+    // Automatic WINDOW_UPDATEs and nghttp2's HTTP messaging checks stay on (their defaults):
+    // gRPC buffers whole messages anyway, and the checks measured free.
+    if role == .client {
+      nghttp2_option_set_peer_max_concurrent_streams(
+        options, UInt32(clamping: settings.peerMaxConcurrentStreams))
+    }
+
+    let userData = Unmanaged.passUnretained(self).toOpaque()
+    let callbacks = NGHTTP2Callbacks.shared.pointer
+    var session: OpaquePointer?
+    let created =
+      switch role {
+      case .server: nghttp2_session_server_new2(&session, callbacks, userData, options)
+      case .client: nghttp2_session_client_new2(&session, callbacks, userData, options)
+      }
+    precondition(created == 0, "nghttp2_session_new: out of memory")
+    self.sessionPointer = session
+    self.submitInitialSettings(settings)
+  }
+
+  deinit {
+    nghttp2_session_del(self.sessionPointer)
+  }
+
+  /// The nghttp2 session; always set after `init`.
+  var session: OpaquePointer {
+    self.sessionPointer.unsafelyUnwrapped
+  }
+
+  /// True while nghttp2 still expects frames from the peer.
+  public var wantsRead: Bool {
+    nghttp2_session_want_read(self.session) != 0
+  }
+
+  /// True while nghttp2 has frames to send. When both this and ``wantsRead`` are false, the
+  /// connection is done: close it.
+  public var wantsWrite: Bool {
+    nghttp2_session_want_write(self.session) != 0
+  }
+
+  /// How many streams have state in this session (opened and not yet closed).
+  public var openStreamCount: Int {
+    self.streams.count
+  }
+
+  /// True while any stream is open: a graceful shutdown waits for this to turn false.
+  public var hasOpenStreams: Bool {
+    !self.streams.isEmpty
+  }
+
+  /// Feeds bytes read from the connection to nghttp2, which calls the delegate for every event
+  /// they complete.
+  ///
+  /// - Throws: ``NGHTTP2Error`` with code ``NGHTTP2Error/Code/protocolViolation`` when the peer
+  ///   is not speaking HTTP/2 or floods the session; drain once more (nghttp2 may have queued a
+  ///   GOAWAY), write the result and close. Protocol errors that nghttp2 answers with a GOAWAY
+  ///   itself do not throw: ``wantsRead`` and ``wantsWrite`` tell the handler when to close.
+  public func receive(_ bytes: UnsafeRawBufferPointer) throws(NGHTTP2Error) {
+    guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+    try self.driveNGHTTP2(while: "processing received bytes") {
+      nghttp2_session_mem_recv(self.session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
+    }
+  }
+
+  /// Feeds the readable bytes of `buffer` to nghttp2; see ``receive(_:)-(UnsafeRawBufferPointer)``.
+  public func receive(_ buffer: ByteBuffer) throws(NGHTTP2Error) {
+    let result = buffer.withUnsafeReadableBytes { bytes in
+      Result { () throws(NGHTTP2Error) in try self.receive(bytes) }
+    }
+    try result.get()
+  }
+
+  /// Appends every frame nghttp2 has queued to `buffer`, calling `nghttp2_session_mem_send`
+  /// until it has nothing left. Write and flush `buffer` once afterwards.
+  ///
+  /// Data providers run here, and streams that finish sending close here, so the delegate may
+  /// be called (``NGHTTP2SessionDelegate/didCloseStream(streamID:errorCode:)``).
+  public func drain(into buffer: inout ByteBuffer) throws(NGHTTP2Error) {
+    try self.driveNGHTTP2(while: "producing frames to send") {
+      var total = 0
+      while true {
+        var chunk: UnsafePointer<UInt8>?
+        let count = nghttp2_session_mem_send(self.session, &chunk)
+        guard count > 0, let chunk else { return count < 0 ? count : total }
+        // The chunk lives only until the next mem_send call: copy it now.
+        buffer.writeBytes(UnsafeRawBufferPointer(start: chunk, count: count))
+        total += count
+      }
+    }
+  }
+
+  /// Runs a `mem_recv`/`mem_send` step under the re-entrancy guard and turns a negative result
+  /// into an error, preferring the Swift error a callback failed with.
+  private func driveNGHTTP2(
+    while operation: String,
+    _ step: () -> Int
+  ) throws(NGHTTP2Error) {
+    precondition(
+      !self.isProcessing,
+      "NGHTTP2Session.receive/drain called from inside a delegate event; submit instead"
+    )
+    self.isProcessing = true
+    defer { self.isProcessing = false }
+    let result = step()
+    guard result < 0 else { return }
+    if result == Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue), let error = self.callbackError.take() {
+      throw error
+    }
+    throw NGHTTP2Error(libraryErrorCode: result, while: operation)
+  }
+
+  /// Queues SETTINGS (and a connection WINDOW_UPDATE) so they are the first frames sent after
+  /// the client preface, which nghttp2 client sessions write themselves.
+  private func submitInitialSettings(_ settings: NGHTTP2Settings) {
+    var entries = [
+      nghttp2_settings_entry(
+        settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
+        value: UInt32(clamping: settings.maxConcurrentStreams)),
+      nghttp2_settings_entry(
+        settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
+        value: UInt32(clamping: settings.initialWindowSize)),
+      nghttp2_settings_entry(
+        settings_id: Int32(NGHTTP2_SETTINGS_MAX_FRAME_SIZE.rawValue),
+        value: UInt32(clamping: settings.maxFrameSize)),
+      nghttp2_settings_entry(
+        settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
+        value: UInt32(clamping: settings.maxHeaderListSize)),
+    ]
+    if self.role == .client {
+      // gRPC has no use for server push; refusing it up front keeps PUSH_PROMISE out entirely.
+      entries.append(
+        nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0)
+      )
+    }
+    let submitted = nghttp2_submit_settings(
+      self.session, UInt8(NGHTTP2_FLAG_NONE.rawValue), entries, entries.count)
+    precondition(submitted == 0, "invalid HTTP/2 settings \(settings): \(submitted)")
+    if settings.connectionWindowSize > 65_535 {
+      let raised = nghttp2_session_set_local_window_size(
+        self.session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0,
+        Int32(clamping: settings.connectionWindowSize))
+      precondition(raised == 0, "invalid connection window size \(settings.connectionWindowSize)")
+    }
+  }
+}
+
+@available(*, unavailable)
+extension NGHTTP2Session: Sendable {}

@@ -1,0 +1,29 @@
+/// Receives the events an ``NGHTTP2Session`` decodes, synchronously, from inside
+/// `receive(_:)` and `drain(into:)`.
+///
+/// Methods may submit (headers, data, trailers, resets, GOAWAY) on the same session, but must
+/// not call `receive` or `drain` from inside an event: the session traps if they do.
+public protocol NGHTTP2SessionDelegate: AnyObject {
+  /// A complete header block arrived on `streamID`. `endStream` is true when the block also ends
+  /// the peer's side of the stream (trailers, or a trailers-only response);
+  /// ``didReceiveEndStream(streamID:)`` follows in that case.
+  func didReceiveHeaders(streamID: Int32, headers: NGHTTP2HeaderBlock, endStream: Bool)
+
+  /// Body bytes arrived on `streamID`. `bytes` is valid only during the call: copy what you keep.
+  func didReceiveData(streamID: Int32, bytes: UnsafeRawBufferPointer)
+
+  /// The peer finished its side of `streamID`; called once, after that stream's last headers or
+  /// data.
+  func didReceiveEndStream(streamID: Int32)
+
+  /// `streamID` is closed and its state released. `errorCode` is 0 for a normal close, otherwise
+  /// the HTTP/2 error code of a RST_STREAM (8 is CANCEL) or of the failure that closed it (7,
+  /// REFUSED_STREAM, for requests the server never processed). It can come for a stream whose
+  /// headers were never delivered, when nghttp2 rejected them as malformed HTTP: ignore those.
+  func didCloseStream(streamID: Int32, errorCode: UInt32)
+
+  /// The peer sent GOAWAY: streams above `lastStreamID` will not be processed (they are closed
+  /// with REFUSED_STREAM), and no new streams should be started. `errorCode` 0 is a graceful
+  /// shutdown.
+  func didReceiveGoAway(lastStreamID: Int32, errorCode: UInt32)
+}

@@ -1,0 +1,24 @@
+import GRPCPrometheus
+import Testing
+
+@Suite struct RPCDeadlineTests {
+  let start = ContinuousClock.now
+
+  @Test func earlyEndWellBeforeTheDeadlineIsACancellation() {
+    let deadline = RPCDeadline(start: self.start, timeout: .seconds(1))
+    #expect(deadline.codeForEarlyEnd(at: self.start + .milliseconds(500)) == .canceled)
+    #expect(deadline.codeForEarlyEnd(at: self.start + .milliseconds(899)) == .canceled)
+  }
+
+  @Test func earlyEndInTheLastTenthIsTheDeadline() {
+    let deadline = RPCDeadline(start: self.start, timeout: .seconds(1))
+    #expect(deadline.codeForEarlyEnd(at: self.start + .milliseconds(901)) == .deadlineExceeded)
+    #expect(deadline.codeForEarlyEnd(at: self.start + .seconds(2)) == .deadlineExceeded)
+  }
+
+  @Test func shortTimeoutsGetAtLeastTwentyMilliseconds() {
+    let deadline = RPCDeadline(start: self.start, timeout: .milliseconds(100))
+    #expect(deadline.codeForEarlyEnd(at: self.start + .milliseconds(79)) == .canceled)
+    #expect(deadline.codeForEarlyEnd(at: self.start + .milliseconds(81)) == .deadlineExceeded)
+  }
+}

@@ -1,0 +1,147 @@
+"""Hostile or broken peers must not take the server down."""
+
+from __future__ import annotations
+
+import random
+import socket
+import time
+
+import grpc
+import pytest
+
+from conftest import RPC_TIMEOUT, UNARY, deser, http_request, ser
+from h2client import GRPC_HEADERS, H2Client
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+def assert_still_serving(address: str, protos) -> None:
+    with grpc.insecure_channel(address) as ch:
+        rpc = ch.unary_unary(UNARY, request_serializer=ser,
+                             response_deserializer=deser(protos.Message))
+        assert rpc(protos.Message(message="alive"), timeout=RPC_TIMEOUT).message == "echo alive"
+    assert http_request(address, "GET", "/healthz").status == 200
+
+
+def send_and_drain(address: str, payload: bytes, read_timeout: float = 2.0) -> bytes:
+    """Sends ``payload`` and reads whatever comes back until the server closes or goes quiet."""
+    host, port = address.rsplit(":", 1)
+    received = b""
+    with socket.create_connection((host, int(port)), timeout=read_timeout) as sock:
+        sock.sendall(payload)
+        deadline = time.monotonic() + read_timeout
+        try:
+            while time.monotonic() < deadline:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+        except (socket.timeout, ConnectionResetError):
+            pass
+    return received
+
+
+def test_garbage_then_close(fresh_server, protos):
+    host, port = fresh_server.address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=2) as sock:
+        sock.sendall(b"GARBAGE\r\n\r\n")
+    time.sleep(0.1)
+    assert fresh_server.alive()
+    assert_still_serving(fresh_server.address, protos)
+
+
+def test_garbage_gets_400_or_close(fresh_server, protos):
+    reply = send_and_drain(fresh_server.address, b"GARBAGE\r\n\r\n")
+    assert reply == b"" or reply.startswith(b"HTTP/1.1 400"), reply[:80]
+    assert_still_serving(fresh_server.address, protos)
+
+
+def test_random_bytes_after_preface(fresh_server, protos):
+    noise = random.Random(1234).randbytes(100)
+    reply = send_and_drain(fresh_server.address, PREFACE + noise)
+    assert fresh_server.alive()
+    # The server answers with its SETTINGS and then a GOAWAY (frame type 0x7), or just closes.
+    assert reply == b"" or reply[3] == 0x04, reply[:16]
+    assert_still_serving(fresh_server.address, protos)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_bytes_after_preface_and_settings(fresh_server, protos, seed):
+    """A valid client preface and SETTINGS, then random frames, then close."""
+    empty_settings = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+    noise = random.Random(seed).randbytes(100)
+    send_and_drain(fresh_server.address, PREFACE + empty_settings + noise, read_timeout=1)
+    assert fresh_server.alive()
+    assert_still_serving(fresh_server.address, protos)
+
+
+def test_half_preface_does_not_block_others(fresh_server, protos):
+    host, port = fresh_server.address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=2) as stuck:
+        stuck.sendall(PREFACE[:10])
+        assert_still_serving(fresh_server.address, protos)
+
+
+def test_silent_connection_does_not_block_others(fresh_server, protos):
+    host, port = fresh_server.address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=2):
+        assert_still_serving(fresh_server.address, protos)
+
+
+def test_many_connect_close(fresh_server, protos):
+    host, port = fresh_server.address.rsplit(":", 1)
+    for i in range(200):
+        with socket.create_connection((host, int(port)), timeout=2) as sock:
+            if i % 2:
+                sock.sendall(PREFACE)
+    assert_still_serving(fresh_server.address, protos)
+
+
+def test_client_vanishes_mid_call(fresh_server, protos):
+    """A stream is left half-open and the TCP connection is reset."""
+    from conftest import BIDI, grpc_frame
+
+    client = H2Client(fresh_server.address)
+    stream = client.request(BIDI, GRPC_HEADERS,
+                            body=grpc_frame(protos.Message(message="a").SerializeToString()),
+                            end_stream=False)
+    client.pump(lambda: len(client.streams[stream].data) > 0)
+    client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    client.close()
+    time.sleep(0.1)
+    assert fresh_server.alive()
+    assert_still_serving(fresh_server.address, protos)
+
+
+def test_truncated_grpc_frame_then_end_stream(fresh_server, protos):
+    """The length prefix promises 100 bytes, 3 arrive, then END_STREAM: an error, not a hang."""
+    with H2Client(fresh_server.address) as client:
+        stream = client.request(UNARY, GRPC_HEADERS, body=b"\x00\x00\x00\x00\x64abc")
+        result = client.wait_stream(stream, timeout=3)
+    assert result.ended, "no answer to a truncated message"
+    assert result.grpc_status not in (None, "0"), result
+    assert_still_serving(fresh_server.address, protos)
+
+
+def test_unknown_compression_flag(fresh_server, protos):
+    """A compressed-flag message without grpc-encoding is a protocol error (INTERNAL)."""
+    payload = protos.Message(message="x").SerializeToString()
+    with H2Client(fresh_server.address) as client:
+        stream = client.request(UNARY, GRPC_HEADERS,
+                                body=b"\x01" + len(payload).to_bytes(4, "big") + payload)
+        result = client.wait_stream(stream, timeout=3)
+    assert result.grpc_status == str(grpc.StatusCode.INTERNAL.value[0]), result
+    assert_still_serving(fresh_server.address, protos)
+
+
+def test_unsupported_grpc_encoding_unimplemented(fresh_server, protos):
+    """gRPC spec: an unsupported grpc-encoding is answered UNIMPLEMENTED, with the supported
+    ones in grpc-accept-encoding."""
+    payload = protos.Message(message="x").SerializeToString()
+    with H2Client(fresh_server.address) as client:
+        stream = client.request(UNARY, GRPC_HEADERS + [("grpc-encoding", "snappy")],
+                                body=b"\x01" + len(payload).to_bytes(4, "big") + payload)
+        result = client.wait_stream(stream, timeout=3)
+    assert result.grpc_status == str(grpc.StatusCode.UNIMPLEMENTED.value[0]), result
+    accept = result.headers.get("grpc-accept-encoding", "")
+    assert "gzip" in accept, result
