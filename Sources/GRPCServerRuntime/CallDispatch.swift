@@ -5,7 +5,7 @@ import NIOCore
 enum CallDispatch {
   /// Unary: holds the single request until the client half-closes, then runs the handler inline.
   case unary(
-    @Sendable (ByteBuffer, ServerCall) throws(GRPCStatus) -> ByteBuffer, request: ByteBuffer?)
+    @Sendable (ByteBuffer, ServerCall) throws(GRPCStatus) -> [UInt8], request: ByteBuffer?)
   case stream(any RPCStreamHandler)
   /// The call was rejected before a handler was made.
   case none
@@ -42,8 +42,7 @@ enum CallDispatch {
           code: .internalError,
           message: "unary method \(call.method.method) received no request message")
       }
-      let reply = try body(request, call)
-      call.send(reply)
+      call.send(serialized: try body(request, call))
       call.finish(.ok)
     case .stream(let handler):
       try handler.endOfRequests(on: call)

@@ -25,6 +25,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   /// True when output is pending outside a read burst and a flush is already scheduled.
   private var flushScheduled = false
   private var isQuiescing = false
+  private var lastRoute: (path: String, route: RPCRouter.Route)?
 
   private(set) var allocator = ByteBufferAllocator()
   /// The response headers of a call without metadata or compression, built once per connection
@@ -102,10 +103,14 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
   // MARK: Output
 
+  /// Room for a burst of small replies (about 60 bytes of frames each), so that appending
+  /// nghttp2's frames one by one rarely reallocates.
+  private static let outputBufferCapacity = 4096
+
   /// Writes everything nghttp2 has queued, in one buffer and one flush.
   private func flush() {
     guard let context = self.context else { return }
-    var buffer = self.allocator.buffer(capacity: 0)
+    var buffer = self.allocator.buffer(capacity: Self.outputBufferCapacity)
     do {
       try self.session.drain(into: &buffer)
     } catch {
@@ -190,6 +195,16 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     self.outputQueued()
   }
 
+  /// The route for a path, remembering the last one: a connection's requests mostly repeat one
+  /// path, and nghttp2's header decoder hands out the same string for a repeated value, so the
+  /// comparison is usually a pointer check instead of hashing the path.
+  private func route(_ path: String) -> RPCRouter.Route {
+    if let last = self.lastRoute, last.path == path { return last.route }
+    let route = self.router.route(path)
+    self.lastRoute = (path, route)
+    return route
+  }
+
   private func cancelAllCalls() {
     let calls = self.calls
     self.calls = [:]
@@ -215,11 +230,10 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
       }
       return
     }
-    let route = self.router.route(request.path)
+    let route = self.route(request.path)
     let call = ServerCall(
       streamID: streamID,
-      method: route.method,
-      metrics: route.metrics,
+      route: route,
       requestMetadata: request.metadata,
       timeout: request.timeout?.duration,
       responseEncoding: request.responseEncoding(enabled: self.configuration.messageEncodings),

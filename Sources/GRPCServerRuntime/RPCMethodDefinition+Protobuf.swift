@@ -15,7 +15,7 @@ extension RPCMethodDefinition {
       handler: .unary { (payload, call) throws(GRPCStatus) in
         let reply = try body(Request(requestPayload: payload), call)
         do {
-          return ByteBuffer(bytes: try reply.serializedBytes() as [UInt8])
+          return try reply.serializedBytes()
         } catch {
           throw GRPCStatus(
             code: .internalError, message: "could not serialize the response: \(error)")

@@ -6,8 +6,9 @@ import NIOCore
 public struct RPCMethodDefinition: Sendable {
   /// How the runtime drives the method's handler.
   public enum Handler: Sendable {
-    /// One request, one reply, computed synchronously on the event loop from the request payload.
-    case unary(@Sendable (ByteBuffer, ServerCall) throws(GRPCStatus) -> ByteBuffer)
+    /// One request, one reply (serialized), computed synchronously on the event loop from the
+    /// request payload.
+    case unary(@Sendable (ByteBuffer, ServerCall) throws(GRPCStatus) -> [UInt8])
     /// Any message pattern; the factory makes one handler per call.
     case stream(@Sendable () -> any RPCStreamHandler)
   }

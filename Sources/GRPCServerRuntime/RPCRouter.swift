@@ -3,12 +3,19 @@ import GRPCPrometheus
 /// Maps a request's `:path` to its method, with the method's metric handles resolved once at
 /// start-up.
 struct RPCRouter: Sendable {
-  /// Where a request goes.
-  struct Route: Sendable {
-    var method: GRPCMethod
-    var metrics: ServerMethodMetrics
+  /// Where a request goes. A class, so a call holds its route with one reference instead of
+  /// copying (and retaining) every label string and counter handle.
+  final class Route: Sendable {
+    let method: GRPCMethod
+    let metrics: ServerMethodMetrics
     /// `nil` for an unknown method, which is answered `UNIMPLEMENTED`.
-    var handler: RPCMethodDefinition.Handler?
+    let handler: RPCMethodDefinition.Handler?
+
+    init(method: GRPCMethod, metrics: ServerMethodMetrics, handler: RPCMethodDefinition.Handler?) {
+      self.method = method
+      self.metrics = metrics
+      self.handler = handler
+    }
   }
 
   /// The metric labels every unknown method shares, so that probing random paths cannot grow the

@@ -6,8 +6,7 @@ extension ServerCall {
   /// Serializes and sends one response message.
   public func send(_ message: some SwiftProtobuf.Message) {
     do {
-      let bytes: [UInt8] = try message.serializedBytes()
-      self.send(ByteBuffer(bytes: bytes))
+      self.send(serialized: try message.serializedBytes())
     } catch {
       self.finish(
         GRPCStatus(code: .internalError, message: "could not serialize the response: \(error)"))

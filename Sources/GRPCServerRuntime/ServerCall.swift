@@ -9,7 +9,7 @@ import NIOCore
 /// sends are ignored, so a handler racing a client reset needs no special care.
 public final class ServerCall {
   /// Service, method and RPC type.
-  public let method: GRPCMethod
+  public var method: GRPCMethod { self.route.method }
   /// The request's custom metadata (reserved gRPC and HTTP/2 headers removed; `-bin` values
   /// still base64-encoded, as on the wire).
   public let requestMetadata: [(name: String, value: String)]
@@ -27,7 +27,8 @@ public final class ServerCall {
   public private(set) var isFinished = false
 
   let streamID: Int32
-  let metrics: ServerMethodMetrics
+  let route: RPCRouter.Route
+  var metrics: ServerMethodMetrics { self.route.metrics }
   private let startTime: NIODeadline
   private let responseEncoding: GRPCMessageEncoding
   /// `unowned(unsafe)` (a plain pointer, no reference counting on the hot path) is sound because
@@ -43,8 +44,7 @@ public final class ServerCall {
 
   init(
     streamID: Int32,
-    method: GRPCMethod,
-    metrics: ServerMethodMetrics,
+    route: RPCRouter.Route,
     requestMetadata: [(name: String, value: String)],
     timeout: Duration?,
     responseEncoding: GRPCMessageEncoding,
@@ -57,8 +57,7 @@ public final class ServerCall {
     self.dispatch = dispatch
     self.deframer = deframer
     self.streamID = streamID
-    self.method = method
-    self.metrics = metrics
+    self.route = route
     self.requestMetadata = requestMetadata
     self.deadline = timeout.map { startTime + TimeAmount($0) }
     self.rpcDeadline = timeout.map { RPCDeadline(start: .now, timeout: $0) }
@@ -70,12 +69,33 @@ public final class ServerCall {
 
   /// Sends one response message (a serialized payload; the runtime frames and compresses it).
   public func send(_ payload: ByteBuffer) {
+    self.send(payloadSize: payload.readableBytes) { framer, framed throws(GRPCWireError) in
+      try framer.append(payload, to: &framed)
+    }
+  }
+
+  /// Sends one serialized response message without first copying it into a `ByteBuffer`.
+  public func send(serialized payload: [UInt8]) {
+    self.send(payloadSize: payload.count) { framer, framed throws(GRPCWireError) in
+      if framer.encoding == .identity {
+        GRPCMessageFramer.appendMessage(to: &framed) { $0.writeBytes(payload) }
+      } else {
+        try framer.append(ByteBuffer(bytes: payload), to: &framed)
+      }
+    }
+  }
+
+  private func send(
+    payloadSize: Int,
+    _ frame: (GRPCMessageFramer, inout ByteBuffer) throws(GRPCWireError) -> Void
+  ) {
     self.eventLoop.preconditionInEventLoop()
     guard !self.isFinished else { return }
     if !self.headersSent { self.sendHeaders() }
     do {
-      var framed = self.connection.allocator.buffer(capacity: payload.readableBytes + 5)
-      try GRPCMessageFramer(encoding: self.responseEncoding).append(payload, to: &framed)
+      var framed = self.connection.allocator.buffer(
+        capacity: payloadSize + GRPCMessageDeframer.prefixLength)
+      try frame(GRPCMessageFramer(encoding: self.responseEncoding), &framed)
       self.connection.sendData(framed, on: self)
       self.metrics.sentMessage()
     } catch {

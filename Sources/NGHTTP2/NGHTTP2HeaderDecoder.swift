@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Collects the header fields nghttp2 decodes into ``NGHTTP2HeaderBlock`` values, reusing the
 /// Strings of the previous block of the same kind where the bytes repeat.
 ///
@@ -61,7 +67,9 @@ struct NGHTTP2HeaderDecoder {
     -> String
   {
     if let candidate, candidate.utf8.count == bytes.count,
-      candidate.utf8.withContiguousStorageIfAvailable({ $0.elementsEqual(bytes) }) == true
+      candidate.utf8.withContiguousStorageIfAvailable({ stored in
+        bytes.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+      }) == true
     {
       return candidate
     }

@@ -16,7 +16,8 @@ struct RPCRouterTests {
   static func makeRouter(_ registry: PrometheusCollectorRegistry) -> RPCRouter {
     RPCRouter(
       methods: [
-        RPCMethodDefinition(method: Self.echo, handler: .unary { payload, _ in payload }),
+        RPCMethodDefinition(
+          method: Self.echo, handler: .unary { payload, _ in Array(payload.readableBytesView) }),
         RPCMethodDefinition(method: Self.bidi, handler: .stream { NoOpStreamHandler() }),
       ],
       metrics: ServerMetrics(registry: registry))
