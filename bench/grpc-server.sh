@@ -20,12 +20,12 @@ command -v h2load >/dev/null || { echo "bench: h2load missing (make deps install
 
 out=$root/.build-bench
 mkdir -p "$out"
-swift build -c release --product EchoServer --scratch-path "$root/.build-release" >&2
+swift build -c release --static-swift-stdlib --product EchoServer --scratch-path "$root/.build-static" >&2
 [ -x "$out/echo-reference" ] || bash "$shared/reference-go/build.sh" "$out/echo-reference" >&2
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 swift_port=$(free_port); go_port=$(free_port)
-"$root/.build-release/release/EchoServer" --host 127.0.0.1 --port "$swift_port" \
+"$root/.build-static/release/EchoServer" --host 127.0.0.1 --port "$swift_port" \
   --threads "${THREADS:-1}" --log-level warning &
 swift_pid=$!
 GRPC_SERVER_PORT=$go_port "$out/echo-reference" 2>/dev/null &

@@ -1,8 +1,13 @@
 import ArgumentParser
 import EchoServerCore
-import Foundation
 import Logging
 import ServiceLifecycle
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// `EchoServer [serve]` runs the server; `EchoServer healthcheck` probes one.
 @main

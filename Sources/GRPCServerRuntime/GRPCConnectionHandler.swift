@@ -110,16 +110,18 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   /// Writes everything nghttp2 has queued, in one buffer and one flush.
   private func flush() {
     guard let context = self.context else { return }
-    var buffer = self.allocator.buffer(capacity: Self.outputBufferCapacity)
-    do {
-      try self.session.drain(into: &buffer)
-    } catch {
-      self.logger.info("closing HTTP/2 connection", metadata: ["error": "\(error)"])
-      context.close(promise: nil)
-      return
-    }
-    if buffer.readableBytes > 0 {
-      context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+    if self.session.wantsWrite {
+      var buffer = self.allocator.buffer(capacity: Self.outputBufferCapacity)
+      do {
+        try self.session.drain(into: &buffer)
+      } catch {
+        self.logger.info("closing HTTP/2 connection", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+        return
+      }
+      if buffer.readableBytes > 0 {
+        context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+      }
     }
     if !self.session.wantsRead && !self.session.wantsWrite {
       context.close(promise: nil)

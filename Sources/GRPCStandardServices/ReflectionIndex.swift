@@ -1,5 +1,10 @@
-import Foundation
 import SwiftProtobuf
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The descriptors a reflection service answers from: every file, by name and by the symbols it
 /// defines, with its dependencies.

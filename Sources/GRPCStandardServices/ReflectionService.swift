@@ -1,7 +1,12 @@
-import Foundation
 import GRPCServerRuntime
 import GRPCWire
 import ProtoMessages
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// `grpc.reflection.v1.ServerReflection` and its `v1alpha` twin, so grpcurl, Postman and grpcio's
 /// reflection client work without the proto files.
