@@ -47,6 +47,12 @@ struct Serve: AsyncParsableCommand {
   var maxConcurrentStreams = EchoServerConfiguration.defaults.runtime.http2Settings
     .maxConcurrentStreams
 
+  @Option(help: "Seconds of client silence before a keepalive PING (0 disables).")
+  var keepaliveInterval = 7200.0
+
+  @Option(help: "Seconds a keepalive PING may go unanswered before the connection closes.")
+  var keepaliveTimeout = 20.0
+
   @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
   var logLevel = "info"
 
@@ -68,6 +74,9 @@ struct Serve: AsyncParsableCommand {
     configuration.gracePeriod = .milliseconds(Int64(self.gracePeriod * 1000))
     configuration.runtime.maxReceiveMessageSize = self.maxReceiveMessageSize
     configuration.runtime.http2Settings.maxConcurrentStreams = self.maxConcurrentStreams
+    configuration.runtime.keepaliveInterval =
+      self.keepaliveInterval > 0 ? .nanoseconds(Int64(self.keepaliveInterval * 1e9)) : nil
+    configuration.runtime.keepaliveTimeout = .nanoseconds(Int64(self.keepaliveTimeout * 1e9))
     configuration.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
 
     var logger = Logger(label: "EchoServer")

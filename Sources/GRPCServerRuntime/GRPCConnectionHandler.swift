@@ -26,6 +26,9 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   private var flushScheduled = false
   private var isQuiescing = false
   private var lastRoute: (path: String, route: RPCRouter.Route)?
+  /// When bytes last arrived; keepalive pings only a silent client.
+  private var lastRead = NIODeadline.now()
+  private var keepalive: RepeatedTask?
 
   private(set) var allocator = ByteBufferAllocator()
   /// The response headers of a call without metadata or compression, built once per connection
@@ -51,15 +54,24 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     self.allocator = context.channel.allocator
     self.session.delegate = self
     self.flush()  // The server's SETTINGS go out at once; some clients wait for them.
+    if let interval = self.configuration.keepaliveInterval {
+      let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+      self.keepalive = context.eventLoop.scheduleRepeatedTask(
+        initialDelay: interval, delay: interval
+      ) { _ in handler.value.checkKeepalive(interval: interval) }
+    }
   }
 
   func handlerRemoved(context: ChannelHandlerContext) {
+    self.keepalive?.cancel()
+    self.keepalive = nil
     self.cancelAllCalls()
     self.context = nil
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     let buffer = self.unwrapInboundIn(data)
+    self.lastRead = .now()
     self.isReading = true
     do {
       try buffer.withUnsafeReadableBytes { try self.session.receive($0) }
@@ -142,6 +154,24 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
       guard handler.context != nil else { return }
       handler.submit { () throws(NGHTTP2Error) in try handler.session.submitGoAway() }
       handler.flush()
+    }
+  }
+
+  /// Pings a client that has been silent for a whole interval, and closes the connection if the
+  /// client stays silent for the keepalive timeout after that.
+  private func checkKeepalive(interval: TimeAmount) {
+    guard let context = self.context, NIODeadline.now() - self.lastRead >= interval else { return }
+    self.submit { () throws(NGHTTP2Error) in try self.session.submitPing() }
+    self.flush()
+    let pinged = NIODeadline.now()
+    let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+    context.eventLoop.scheduleTask(in: self.configuration.keepaliveTimeout) {
+      let handler = handler.value
+      guard let context = handler.context, handler.lastRead < pinged else { return }
+      handler.logger.info(
+        "closing HTTP/2 connection: keepalive PING not answered",
+        metadata: ["peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
+      context.close(promise: nil)
     }
   }
 

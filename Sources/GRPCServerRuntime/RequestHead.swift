@@ -11,8 +11,11 @@ struct RequestHead {
   var acceptEncodings: GRPCMessageEncodingSet = .identity
   var timeoutHeader: Substring?
   var metadata: [(name: String, value: String)] = []
+  /// The block was over the advertised header list size and arrived cut short.
+  var exceedsSizeLimit = false
 
   init(_ headers: NGHTTP2HeaderBlock) {
+    self.exceedsSizeLimit = headers.exceedsSizeLimit
     // Names arrive lower-case (nghttp2 enforces it). Switching on the length first means each
     // header costs one string comparison, not one per name this server knows.
     for (name, value) in headers {
@@ -36,6 +39,8 @@ struct RequestHead {
   /// A request that is not gRPC at all gets a plain HTTP answer (with a gRPC status for clients
   /// that look only at that), before any method is resolved or counted.
   var httpRejection: [(String, String)]? {
+    // A block cut short may lack the fields checked here; it is refused as a gRPC call below.
+    guard !self.exceedsSizeLimit else { return nil }
     if self.method != "POST" {
       return Self.rejection(
         status: "405", message: "HTTP method \(self.method) not allowed: gRPC requires POST")
@@ -67,6 +72,11 @@ struct RequestHead {
 
   /// A gRPC-level reason to end a routed call at once, with the status that says why.
   func grpcRejection(for route: RPCRouter.Route, enabled: GRPCMessageEncodingSet) -> GRPCStatus? {
+    if self.exceedsSizeLimit {
+      return GRPCStatus(
+        code: .resourceExhausted,
+        message: "request headers exceed the server's limit (SETTINGS_MAX_HEADER_LIST_SIZE)")
+    }
     guard route.handler != nil else {
       return GRPCStatus(code: .unimplemented, message: "unknown method \(self.path)")
     }

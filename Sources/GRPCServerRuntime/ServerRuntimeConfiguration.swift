@@ -15,9 +15,15 @@ public struct ServerRuntimeConfiguration: Sendable {
   public var prefaceTimeout: TimeAmount
   /// An HTTP/2 connection with no open RPC and nothing read for this long is closed with GOAWAY.
   public var idleTimeout: TimeAmount
+  /// After this long without a byte from the client the server sends a PING (`nil`: never), so
+  /// connections to vanished clients do not hold RPCs and memory forever.
+  public var keepaliveInterval: TimeAmount?
+  /// A keepalive PING not answered (by any bytes) within this closes the connection.
+  public var keepaliveTimeout: TimeAmount
 
   /// The defaults: 4 MiB messages, every encoding, nghttp2 defaults with 1,000 concurrent streams
-  /// and a 16 KiB header list, 10 s to send a preface, 5 minutes idle.
+  /// and a 16 KiB header list, 10 s to send a preface, 5 minutes idle, and gRPC's keepalive
+  /// defaults (a PING after 2 hours of silence, 20 s to answer it).
   public static var defaults: ServerRuntimeConfiguration {
     var settings = NGHTTP2Settings.defaults
     settings.maxConcurrentStreams = 1000
@@ -27,7 +33,9 @@ public struct ServerRuntimeConfiguration: Sendable {
       messageEncodings: .all,
       http2Settings: settings,
       prefaceTimeout: .seconds(10),
-      idleTimeout: .minutes(5)
+      idleTimeout: .minutes(5),
+      keepaliveInterval: .hours(2),
+      keepaliveTimeout: .seconds(20)
     )
   }
 
@@ -37,8 +45,12 @@ public struct ServerRuntimeConfiguration: Sendable {
     messageEncodings: GRPCMessageEncodingSet,
     http2Settings: NGHTTP2Settings,
     prefaceTimeout: TimeAmount,
-    idleTimeout: TimeAmount
+    idleTimeout: TimeAmount,
+    keepaliveInterval: TimeAmount?,
+    keepaliveTimeout: TimeAmount
   ) {
+    self.keepaliveInterval = keepaliveInterval
+    self.keepaliveTimeout = keepaliveTimeout
     self.maxReceiveMessageSize = maxReceiveMessageSize
     self.messageEncodings = messageEncodings
     self.http2Settings = http2Settings

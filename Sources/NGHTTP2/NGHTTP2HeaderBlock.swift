@@ -21,6 +21,11 @@ public struct NGHTTP2HeaderBlock: Sendable {
   /// What this block is.
   public var kind: Kind
 
+  /// True when the block was larger than the session's `maxHeaderListSize` (counted as RFC 9113
+  /// §6.5.2 does: name and value lengths plus 32 per field); the fields past the limit are
+  /// dropped, so the receiver must refuse the request rather than act on part of it.
+  public var exceedsSizeLimit = false
+
   @usableFromInline
   var fields: [NGHTTP2HeaderField]
 

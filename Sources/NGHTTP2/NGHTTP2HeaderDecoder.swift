@@ -19,6 +19,10 @@ struct NGHTTP2HeaderDecoder {
   /// block's, kept as candidates for reuse.
   private var count = 0
 
+  /// The most bytes a block may hold (RFC 9113 §6.5.2 accounting); the session's setting.
+  var sizeLimit = Int.max
+  private var size = 0
+
   /// The last complete block of each kind not currently in `block`.
   private var recent:
     (
@@ -32,10 +36,17 @@ struct NGHTTP2HeaderDecoder {
     self.block.kind = kind
     self.swapRecent(kind)
     self.count = 0
+    self.size = 0
+    self.block.exceedsSizeLimit = false
   }
 
   /// Adds one field, reusing the candidate Strings at this position when the bytes match.
   mutating func append(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+    self.size += name.count + value.count + 32
+    guard self.size <= self.sizeLimit else {
+      self.block.exceedsSizeLimit = true
+      return
+    }
     guard self.count < self.block.fields.count else {
       self.block.fields.append((Self.string(name, reusing: nil), Self.string(value, reusing: nil)))
       self.count += 1

@@ -95,6 +95,13 @@ extension NGHTTP2Session {
     try Self.check(Int(result), while: "resetting stream \(streamID)")
   }
 
+  /// Queues a PING. nghttp2 answers the peer's PINGs by itself; this is for keepalive: any
+  /// bytes the peer sends afterwards (its ACK at the latest) show the connection is alive.
+  public func submitPing() throws(NGHTTP2Error) {
+    let result = nghttp2_submit_ping(self.session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
+    try Self.check(Int(result), while: "submitting PING")
+  }
+
   /// Submits trailers as the final HEADERS of a stream; called from the read callback once the
   /// body is out.
   func submitTrailerFrame(

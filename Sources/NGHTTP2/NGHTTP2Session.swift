@@ -54,6 +54,7 @@ public final class NGHTTP2Session {
   /// first ``drain(into:)`` returns them.
   public init(role: Role, settings: NGHTTP2Settings = .defaults) {
     self.role = role
+    self.headerDecoder.sizeLimit = settings.maxHeaderListSize
 
     var options: OpaquePointer?
     precondition(nghttp2_option_new(&options) == 0, "nghttp2_option_new: out of memory")

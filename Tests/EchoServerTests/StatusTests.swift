@@ -87,6 +87,9 @@ struct StatusTests {
     try await TestServer.with { server in
       let error = await #expect(throws: RPCError.self) {
         try await withEchoClient(server) { echo in
+          // Connect first: the client's deadline also covers connecting, and on a loaded
+          // machine that alone could use it up before the request reached the server.
+          _ = try await echo.echoService(Proto_Message("warm up"))
           let options = CallOptions.test(timeout: .milliseconds(500))
           return try await echo.bidirectionalStreamingEcho(options: options) { writer in
             try await writer.write(Proto_Message("still here"))

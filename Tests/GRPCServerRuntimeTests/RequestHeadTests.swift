@@ -91,6 +91,17 @@ struct RequestHeadTests {
     #expect(head.metadata.map(\.value) == ["grpc-swift", "1", "AAE", "2"])
   }
 
+  @Test("headers over the size limit are RESOURCE_EXHAUSTED, not an HTTP rejection")
+  func oversizedHeaders() throws {
+    var block = NGHTTP2HeaderBlock(kind: .request, fields: [(":path", Self.path)])
+    block.exceedsSizeLimit = true  // :method and content-type were cut off with the rest.
+    let head = RequestHead(block)
+    #expect(head.httpRejection == nil)
+    let status = try #require(head.grpcRejection(for: Self.router.route(Self.path), enabled: .all))
+    #expect(status.code == .resourceExhausted)
+    #expect(status.message.contains("SETTINGS_MAX_HEADER_LIST_SIZE"))
+  }
+
   @Test(
     "a malformed grpc-timeout is INVALID_ARGUMENT",
     arguments: [

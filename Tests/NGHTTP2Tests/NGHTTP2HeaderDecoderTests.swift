@@ -28,6 +28,19 @@ struct NGHTTP2HeaderDecoderTests {
     #expect(decoder.block.map { "\($0.name)=\($0.value)" } == ["grpc-status=13"])
   }
 
+  @Test("A block over the size limit is flagged and keeps only the fields within it")
+  func sizeLimit() {
+    var decoder = NGHTTP2HeaderDecoder()
+    decoder.sizeLimit = 100  // RFC 9113 counts name + value + 32 per field.
+    decode(
+      into: &decoder, .request, [(":path", "/s/m"), ("x-big", String(repeating: "a", count: 80))])
+    #expect(decoder.block.exceedsSizeLimit)
+    #expect(decoder.block.map(\.name) == [":path"])
+    decode(into: &decoder, .request, [(":path", "/s/m"), ("x-small", "a")])
+    #expect(!decoder.block.exceedsSizeLimit, "the flag belongs to one block")
+    #expect(decoder.block.map(\.name) == [":path", "x-small"])
+  }
+
   private func decode(
     into decoder: inout NGHTTP2HeaderDecoder,
     _ kind: NGHTTP2HeaderBlock.Kind,

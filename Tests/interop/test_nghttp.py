@@ -70,3 +70,22 @@ def test_h2load_2000_requests(server, body_file):
     want = tuple(v + 2000 for v in before)
     metrics = poll_metrics(server, lambda m: counts(m) == want)
     assert counts(metrics) == want, "(started, OK, received, sent)"
+
+
+@pytest.mark.skipif(NGHTTP is None, reason="nghttp not installed (nghttp2-client)")
+def test_nghttp_oversized_headers_resource_exhausted(server, body_file):
+    # nghttp ignores the server's SETTINGS_MAX_HEADER_LIST_SIZE (16 KiB), so the server must
+    # enforce it itself: a clear gRPC status, and the next request on the port still works.
+    big = "a" * 30_000
+    done = subprocess.run(
+        [NGHTTP, "-v", "-H", "content-type: application/grpc", "-H", "te: trailers",
+         "-H", f"x-big: {big}", "-d", str(body_file), f"http://{server}{UNARY}"],
+        capture_output=True, timeout=10)
+    out = done.stdout.decode("utf-8", "replace")
+    assert re.search(r"recv \(stream_id=\d+\) grpc-status: 8\b", out), out[-2000:]
+    assert "SETTINGS_MAX_HEADER_LIST_SIZE" in out
+    again = subprocess.run(
+        [NGHTTP, "-v", "-H", "content-type: application/grpc", "-H", "te: trailers",
+         "-d", str(body_file), f"http://{server}{UNARY}"],
+        capture_output=True, timeout=10)
+    assert re.search(r"grpc-status: 0\b", again.stdout.decode("utf-8", "replace"))

@@ -1,0 +1,58 @@
+"""Server keepalive: a silent client gets a PING, and a client that never answers is dropped."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import time
+
+import grpc
+
+from conftest import BIDI, RequestQueue, deser, ser
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+EMPTY_SETTINGS = struct.pack(">I", 0)[1:] + bytes([0x4, 0x0]) + struct.pack(">I", 0)
+PING = 0x6
+
+
+def frames(data: bytes):
+    """(type, flags) of each complete HTTP/2 frame in `data`."""
+    while len(data) >= 9:
+        length = int.from_bytes(data[:3], "big")
+        yield data[3], data[4]
+        data = data[9 + length:]
+
+
+def test_silent_client_is_pinged_then_dropped(server_factory):
+    server = server_factory("--keepalive-interval", "0.3", "--keepalive-timeout", "0.3")
+    host, port = server.address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(PREFACE + EMPTY_SETTINGS)  # Then silence: no SETTINGS ACK, no PING ACK.
+        received = b""
+        start = time.monotonic()
+        while chunk := sock.recv(65536):
+            received += chunk
+        elapsed = time.monotonic() - start
+    assert (PING, 0) in list(frames(received)), "the server pings a silent client"
+    assert 0.4 < elapsed < 3, f"closed after {elapsed:.2f}s, expected interval + timeout"
+    assert "keepalive PING not answered" in server.log_text()
+
+
+def test_client_that_answers_pings_keeps_its_connection(server_factory, protos):
+    # A call stays open through the silence: keepalive matters for connections with RPCs in
+    # flight, and grpcio only reads an idle channel's socket every few seconds.
+    server = server_factory("--keepalive-interval", "0.2", "--keepalive-timeout", "0.5")
+    with grpc.insecure_channel(server.address) as channel:
+        bidi = channel.stream_stream(BIDI, request_serializer=ser,
+                                     response_deserializer=deser(protos.Message))
+        requests = RequestQueue()
+        replies = bidi(requests, timeout=10)
+        requests.put(protos.Message(message="a"))
+        assert next(replies).message == "echo a"
+        time.sleep(1.2)  # Several keepalive rounds, each answered by grpcio's PING ACK.
+        requests.put(protos.Message(message="b"))
+        assert next(replies).message == "echo b"
+        requests.close()
+        assert list(replies) == []
+        assert replies.code() == grpc.StatusCode.OK
+    assert "keepalive PING not answered" not in server.log_text()
