@@ -25,6 +25,7 @@ struct RequestHead {
       case 7 where name == ":method": self.method = Substring(value)
       case 7 where name == ":scheme": continue
       case 10 where name == ":authority": continue
+      case 10 where name == "user-agent": self.metadata.append((name, value))
       case 12 where name == "content-type": self.contentType = Substring(value)
       case 12 where name == "grpc-timeout": self.timeoutHeader = Substring(value)
       case 13 where name == "grpc-encoding": self.encodingHeader = Substring(value)

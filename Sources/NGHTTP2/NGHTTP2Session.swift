@@ -23,9 +23,11 @@ public final class NGHTTP2Session {
   /// Which end of the connection this session plays.
   public let role: Role
 
-  /// Receives the decoded events. Held weakly: the delegate is the connection handler that owns
-  /// this session.
-  public weak var delegate: (any NGHTTP2SessionDelegate)?
+  /// Receives the decoded events. The delegate must outlive the session; it is normally the
+  /// connection handler that owns it. Held `unowned(unsafe)`, not `weak`: a weak reference gives
+  /// the delegate a side table, which turns every retain and release of the connection handler
+  /// on the hot path into the runtime's slow path.
+  public unowned(unsafe) var delegate: (any NGHTTP2SessionDelegate)?
 
   /// Set once in `init`; optional only because `self` must exist before nghttp2 can hold it.
   private var sessionPointer: OpaquePointer?
