@@ -7,17 +7,20 @@ PYTHON ?= python3
 VENV := .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the build and the test suites use.
-APT_PACKAGES := libnghttp2-dev zlib1g-dev protobuf-compiler nghttp2-client prometheus python3-venv
+APT_PACKAGES := libnghttp2-dev zlib1g-dev protobuf-compiler nghttp2-client prometheus python3-venv \
+  chromium chromium-driver wrk
 PIP_REQUIREMENTS := Tests/requirements.txt
 SWIFT_SOURCES := Sources Tests Package.swift
 
-.PHONY: help deps build test run bench protos plugins check-protos lint format clean
+.PHONY: help deps build test test-deploy run run-prometheus bench protos plugins check-protos lint format clean
 
 help:
 	@echo "make run           start EchoServer and EchoClient locally"
 	@echo "make test          install test dependencies, then run every test suite"
+	@echo "make test-deploy   compose/Dockerfile/Prometheus/Grafana/k8s checks + end-to-end under Prometheus"
+	@echo "make run-prometheus  Prometheus with docker/prometheus config, scraping make run's processes"
 	@echo "make build         debug build; fails on any warning in this package's code"
-	@echo "make bench         h2load matrix: EchoServer against the Go reference, with ratios"
+	@echo "make bench         h2load and wrk matrices: EchoServer/EchoClient against the Go reference"
 	@echo "make lint          swift format lint --strict"
 	@echo "make protos        regenerate Sources/Proto* from Protos/ (builds the protoc plugins)"
 	@echo "make check-protos  fail when the generated code does not match Protos/"
@@ -51,6 +54,21 @@ build: .deps-apt
 test: deps build
 	GRPC_PROMETHEUS_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test --skip-build
 	ECHO_SERVER_BIN=$(CURDIR)/.build/debug/EchoServer $(VENV)/bin/python -m pytest -q Tests/interop
+	ECHO_SERVER_BIN=$(CURDIR)/.build/debug/EchoServer ECHO_CLIENT_BIN=$(CURDIR)/.build/debug/EchoClient \
+	  $(VENV)/bin/python -m pytest -q Tests/browser
+	$(MAKE) --no-print-directory test-deploy
+
+# The deployment suite: compose.yaml, Dockerfiles, Prometheus rules (promtool), Grafana dashboards
+# and k8s manifests statically, then the real binaries under the real Prometheus (about 30 s).
+test-deploy: deps
+	ECHO_SERVER_BIN=$(CURDIR)/.build/debug/EchoServer $(VENV)/bin/python -m pytest -q Tests/deploy
+
+# Prometheus (Debian package) with the compose stack's prometheus.yml and rules, its targets
+# rewritten to the local ports `make run` uses (deploy/local_prometheus.py): http://127.0.0.1:9090
+PROMETHEUS_LISTEN ?= 127.0.0.1:9090
+run-prometheus: deps
+	$(VENV)/bin/python deploy/local_prometheus.py --exec --listen $(PROMETHEUS_LISTEN) \
+	  --server 127.0.0.1:$${GRPC_SERVER_PORT:-8080} --client 127.0.0.1:$${GRPC_CLIENT_PORT:-8081}
 
 # The release build lives in its own scratch folder so debug test builds do not evict it; the
 # Swift runtime is linked statically (fewer pages touched at start: about 2 MB less resident).
@@ -58,11 +76,17 @@ RELEASE_DIR := .build-static
 RELEASE := $(SWIFT) build -c release --static-swift-stdlib --scratch-path $(RELEASE_DIR)
 run: .deps-apt
 	$(RELEASE) --product EchoServer
-	@echo "EchoServer: gRPC and http://localhost:$${GRPC_SERVER_PORT:-8080}/metrics (EchoClient: issue 4)"
-	$(RELEASE_DIR)/release/EchoServer
+	$(RELEASE) --product EchoClient
+	@bin=$(RELEASE_DIR)/release; \
+	$$bin/EchoServer & server=$$!; \
+	trap 'kill $$server 2>/dev/null; wait $$server' EXIT INT TERM; \
+	echo "EchoServer: gRPC and http://localhost:$${GRPC_SERVER_PORT:-8080}/metrics"; \
+	echo "EchoClient: open http://localhost:$${GRPC_CLIENT_PORT:-8081}/ (Ctrl-C stops both)"; \
+	$$bin/EchoClient
 
 bench: deps
 	bench/grpc-server.sh
+	bench/http-client.sh
 
 plugins:
 	$(SWIFT) build --scratch-path .build-protoc --product protoc-gen-swift

@@ -9,6 +9,8 @@ let package = Package(
   products: [
     /// The gRPC echo server (gRPC, health, reflection and /metrics on one port).
     .executable(name: "EchoServer", targets: ["EchoServer"]),
+    /// The HTTP gateway in front of the echo server (`/echo`, a page, `/metrics`).
+    .executable(name: "EchoClient", targets: ["EchoClient"]),
     /// go-grpc-prometheus for Swift: metric definitions, recorders, process metrics, exposition.
     .library(name: "GRPCPrometheus", targets: ["GRPCPrometheus"]),
     /// GRPCCore client and server interceptors that record through `GRPCPrometheus`.
@@ -131,6 +133,50 @@ let package = Package(
       ]
     ),
 
+    // MARK: The gRPC client channel: HTTP/2 through nghttp2 on the caller's event loops.
+    .target(
+      name: "GRPCClientChannel",
+      dependencies: [
+        "NGHTTP2",
+        "GRPCWire",
+        "GRPCPrometheus",
+        .product(name: "NIOCore", package: nio),
+        .product(name: "NIOPosix", package: nio),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+
+    // MARK: The echo client: an HTTP/1.1 gateway to the echo server.
+    .target(
+      name: "EchoClientCore",
+      dependencies: [
+        "GRPCClientChannel",
+        "GRPCPrometheus",
+        "GRPCServerRuntime",
+        "GRPCWire",
+        "ProtoMessages",
+        .product(name: "NIOCore", package: nio),
+        .product(name: "NIOPosix", package: nio),
+        .product(name: "NIOHTTP1", package: nio),
+        .product(name: "NIOExtras", package: "swift-nio-extras"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]
+    ),
+    .executableTarget(
+      name: "EchoClient",
+      dependencies: [
+        "EchoClientCore",
+        "EchoServerCore",
+        "GRPCClientChannel",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]
+    ),
+
     // MARK: Tests.
     .testTarget(
       name: "GRPCPrometheusTests",
@@ -154,7 +200,9 @@ let package = Package(
     .target(
       name: "TestSupport",
       dependencies: [
+        "EchoClientCore",
         "EchoServerCore",
+        "GRPCClientChannel",
         .product(name: "NIOCore", package: nio),
         .product(name: "NIOPosix", package: nio),
         .product(name: "Logging", package: "swift-log"),
@@ -191,5 +239,27 @@ let package = Package(
       name: "NGHTTP2Tests", dependencies: ["NGHTTP2", .product(name: "NIOCore", package: nio)]),
     .testTarget(
       name: "GRPCWireTests", dependencies: ["GRPCWire", .product(name: "NIOCore", package: nio)]),
+    .testTarget(
+      name: "GRPCClientChannelTests",
+      dependencies: [
+        "GRPCClientChannel",
+        "GRPCWire",
+        "NGHTTP2",
+        "TestSupport",
+        .product(name: "NIOCore", package: nio),
+        .product(name: "NIOPosix", package: nio),
+      ]
+    ),
+    .testTarget(
+      name: "EchoClientTests",
+      dependencies: [
+        "EchoClientCore",
+        "GRPCClientChannel",
+        "GRPCWire",
+        "TestSupport",
+        .product(name: "NIOCore", package: nio),
+        .product(name: "NIOHTTP1", package: nio),
+      ]
+    ),
   ]
 )

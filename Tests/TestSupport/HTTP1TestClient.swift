@@ -28,11 +28,12 @@ public enum HTTP1TestClient {
     host: String,
     port: Int,
     headers: [(String, String)] = [],
+    body: String = "",
     timeout: Duration = .seconds(5)
   ) async throws -> HTTP1TestResponse {
     let raw = try await withTimeout(timeout, "\(method) \(path)") {
       try await Self.exchange(
-        Self.requestText(method, path, host: host, headers: headers),
+        Self.requestText(method, path, host: host, headers: headers) + body,
         host: host, port: port)
     }
     return try Self.parse(raw)

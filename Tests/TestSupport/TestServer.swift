@@ -12,8 +12,10 @@ public struct TestServer: Sendable {
   public let port: Int
 
   /// Starts a server; `configure` adjusts the defaults (the address is always loopback, port 0).
+  /// `reusingPort` restarts on the port an earlier test server was given, for recovery tests.
   public static func start(
     isolation: isolated (any Actor)? = #isolation,
+    reusingPort: Int = 0,
     _ configure: (inout EchoServerConfiguration) -> Void = { _ in }
   ) async throws -> TestServer {
     var configuration = EchoServerConfiguration.defaults
@@ -21,7 +23,7 @@ public struct TestServer: Sendable {
     configure(&configuration)
     // Whatever `configure` did, tests bind loopback and an ephemeral port only.
     configuration.host = "127.0.0.1"
-    configuration.port = 0
+    configuration.port = reusingPort
     var logger = Logger(label: "TestServer")
     logger.logLevel = .warning
     let server = try EchoServer(configuration: configuration, logger: logger)

@@ -35,6 +35,10 @@ def test_silent_client_is_pinged_then_dropped(server_factory):
         elapsed = time.monotonic() - start
     assert (PING, 0) in list(frames(received)), "the server pings a silent client"
     assert 0.4 < elapsed < 3, f"closed after {elapsed:.2f}s, expected interval + timeout"
+    # The log is read by another thread: give the line a moment to arrive.
+    deadline = time.monotonic() + 2
+    while "keepalive PING not answered" not in server.log_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert "keepalive PING not answered" in server.log_text()
 
 

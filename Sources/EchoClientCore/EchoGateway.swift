@@ -1,0 +1,105 @@
+import GRPCClientChannel
+import GRPCPrometheus
+import Logging
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+import Prometheus
+import Synchronization
+
+/// The echo client: an HTTP/1.1 gateway (`/echo`, the page, `/metrics`, probes) in front of an
+/// instrumented gRPC channel to the echo server, both on the same event loops.
+public final class EchoGateway: Sendable {
+  /// The metrics registry: `grpc_client_*`, `http_*` and `process_*`.
+  public let registry: PrometheusCollectorRegistry
+  /// The gRPC channel to the server.
+  public let channel: GRPCChannel
+  private let configuration: EchoGatewayConfiguration
+  private let group: MultiThreadedEventLoopGroup
+  private let responder: GatewayResponder
+  private let httpMetrics: HTTPServerMetrics
+  private let logger: Logger
+  private let listener = Mutex<(channel: any Channel, quiescing: ServerQuiescingHelper)?>(nil)
+
+  /// Builds the gateway; every `proto.EchoService` method's client series exist, at zero, from
+  /// here on. Nothing listens or connects until ``start()``.
+  public init(configuration: EchoGatewayConfiguration, logger: Logger) {
+    self.configuration = configuration
+    self.logger = logger
+    let registry = PrometheusCollectorRegistry()
+    self.registry = registry
+    self.group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
+    self.channel = GRPCChannel(
+      configuration: configuration.channel,
+      group: self.group,
+      interceptors: [ClientMetricsInterceptor(metrics: ClientMetrics(registry: registry))],
+      logger: logger)
+    self.httpMetrics = HTTPServerMetrics(
+      registry: registry, routes: GatewayRoute.paths,
+      buckets: GRPCMetricsConfiguration.defaultBuckets)
+    self.responder = GatewayResponder(
+      channel: self.channel,
+      exposition: MetricsExposition(
+        registry: registry, processMetrics: ProcessMetrics(registry: registry)),
+      traffic: TrafficStats(),
+      configuration: configuration)
+  }
+
+  /// Connects to the server and starts listening; returns the bound HTTP address.
+  public func start() async throws -> SocketAddress {
+    await self.channel.start()
+    let quiescing = ServerQuiescingHelper(group: self.group)
+    let limits = GatewayRoute.Limits(
+      maxMessageBytes: self.configuration.maxMessageBytes,
+      maxURILength: self.configuration.maxURILength)
+    let listener = try await ServerBootstrap(group: self.group)
+      .serverChannelOption(.backlog, value: 1024)
+      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+      .serverChannelInitializer { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.addHandler(
+            quiescing.makeServerChannelHandler(channel: channel))
+        }
+      }
+      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+      .childChannelInitializer { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+            withErrorHandling: true)
+          try channel.pipeline.syncOperations.addHandler(
+            GatewayHTTPHandler(responder: self.responder, metrics: self.httpMetrics, limits: limits)
+          )
+        }
+      }
+      .bind(host: self.configuration.host, port: self.configuration.port)
+      .get()
+    self.listener.withLock { $0 = (listener, quiescing) }
+    guard let address = listener.localAddress else {
+      throw ChannelError.unknownLocalAddress
+    }
+    self.logger.info(
+      "EchoClient listening",
+      metadata: ["address": "\(address)", "server": "\(self.configuration.channel.authority)"])
+    return address
+  }
+
+  /// Stops accepting, lets in-flight requests finish (up to the grace period), closes the gRPC
+  /// channel and stops the event loops.
+  public func shutdown() async {
+    if let (_, quiescing) = self.listener.withLock({ $0.take() }) {
+      let drained = self.group.next().makePromise(of: Void.self)
+      quiescing.initiateShutdown(promise: drained)
+      let timeout = drained.futureResult.eventLoop.scheduleTask(
+        in: TimeAmount(self.configuration.gracePeriod)
+      ) {
+        drained.succeed()
+      }
+      try? await drained.futureResult.get()
+      timeout.cancel()
+    }
+    await self.channel.shutdown()
+    try? await self.group.shutdownGracefully()
+    self.logger.info("EchoClient stopped")
+  }
+}

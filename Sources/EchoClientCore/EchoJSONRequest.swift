@@ -1,0 +1,5 @@
+/// The body of `POST /echo`.
+struct EchoJSONRequest: Decodable {
+  /// The message to echo.
+  var message: String
+}

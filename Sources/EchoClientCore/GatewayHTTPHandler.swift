@@ -1,0 +1,114 @@
+import GRPCClientChannel
+import GRPCServerRuntime
+import NIOCore
+import NIOHTTP1
+
+/// Serves the gateway on one HTTP/1.1 connection (keep-alive; NIO's pipeline handler keeps
+/// pipelined requests in order). A request is parsed, forwarded, answered and recorded on the
+/// connection's event loop; when the client goes away mid-call, the gRPC call is cancelled.
+final class GatewayHTTPHandler: ChannelInboundHandler {
+  typealias InboundIn = HTTPServerRequestPart
+  typealias OutboundOut = HTTPServerResponsePart
+
+  private let responder: GatewayResponder
+  private let metrics: HTTPServerMetrics
+  private let limits: GatewayRoute.Limits
+  private var head: HTTPRequestHead?
+  private var body: [UInt8]?
+  private var bodyTooLarge = false
+  private var startTime = ContinuousClock.now
+  private var inFlight: GRPCUnaryCall?
+  private var isActive = true
+
+  init(responder: GatewayResponder, metrics: HTTPServerMetrics, limits: GatewayRoute.Limits) {
+    self.responder = responder
+    self.metrics = metrics
+    self.limits = limits
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    switch self.unwrapInboundIn(data) {
+    case .head(let head):
+      self.head = head
+      self.body = nil
+      self.bodyTooLarge = false
+      self.startTime = .now
+    case .body(let chunk):
+      guard !self.bodyTooLarge else { return }
+      let size = (self.body?.count ?? 0) + chunk.readableBytes
+      if size > self.limits.maxBodyBytes {
+        self.bodyTooLarge = true
+        self.body = nil
+      } else {
+        self.body = (self.body ?? []) + chunk.readableBytesView
+      }
+    case .end:
+      guard let head = self.head else { return }
+      self.head = nil
+      self.handle(head, context: context)
+    }
+  }
+
+  func channelInactive(context: ChannelHandlerContext) {
+    self.isActive = false
+    self.inFlight?.cancel()
+    self.inFlight = nil
+    context.fireChannelInactive()
+  }
+
+  private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+    let route =
+      self.bodyTooLarge
+      ? GatewayRoute.refused(
+        .payloadTooLarge, "the request body is over \(self.limits.maxBodyBytes) bytes")
+      : GatewayRoute(
+        method: head.method, uri: head.uri, accept: head.headers.first(name: "accept"),
+        body: self.body, limits: self.limits)
+    self.body = nil
+    switch self.responder.respond(to: route, head: head) {
+    case .now(let response):
+      self.write(response, for: head, context: context)
+    case .later(let future, let call):
+      self.inFlight = call
+      future.hop(to: context.eventLoop).assumeIsolated().whenSuccess { response in
+        self.inFlight = nil
+        guard self.isActive else { return }
+        self.write(response, for: head, context: context)
+      }
+    }
+  }
+
+  private func write(
+    _ response: HTTP1Response, for head: HTTPRequestHead, context: ChannelHandlerContext
+  ) {
+    var headers = HTTPHeaders()
+    headers.reserveCapacity(response.headers.count + 3)
+    headers.add(name: "Content-Type", value: response.contentType)
+    headers.add(name: "Content-Length", value: String(response.body.readableBytes))
+    for (name, value) in response.headers { headers.add(name: name, value: value) }
+    let keepAlive = head.isKeepAlive
+    if !keepAlive { headers.add(name: "Connection", value: "close") }
+    context.write(
+      self.wrapOutboundOut(
+        .head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))),
+      promise: nil)
+    if head.method != .HEAD {
+      context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+    }
+    if keepAlive {
+      context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+    } else {
+      let channel = context.channel
+      context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+        channel.close(promise: nil)
+      }
+    }
+    let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+    self.metrics.record(
+      method: head.method, path: path, status: Int(response.status.code),
+      duration: ContinuousClock.now - self.startTime)
+  }
+}
+
+@available(*, unavailable)
+extension GatewayHTTPHandler: Sendable {}

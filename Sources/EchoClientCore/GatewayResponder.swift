@@ -1,0 +1,125 @@
+import GRPCClientChannel
+import GRPCPrometheus
+import GRPCServerRuntime
+import GRPCWire
+import NIOCore
+import NIOHTTP1
+import ProtoMessages
+import SwiftProtobuf
+
+/// Answers routed requests: the echo call through the gRPC channel, readiness through the
+/// server's health check, everything else from state the gateway already has.
+final class GatewayResponder: Sendable {
+  /// An answer now, or one that waits for a gRPC call (cancelled if the HTTP client leaves).
+  enum Answer {
+    case now(HTTP1Response)
+    case later(EventLoopFuture<HTTP1Response>, GRPCUnaryCall)
+  }
+
+  /// `proto.EchoService` and its methods, all registered so their series exist from the start.
+  static let echoMethods = [
+    GRPCMethod(service: "proto.EchoService", method: "EchoService", type: .unary),
+    GRPCMethod(service: "proto.EchoService", method: "ServerStreamingEcho", type: .serverStream),
+    GRPCMethod(service: "proto.EchoService", method: "ClientStreamingEcho", type: .clientStream),
+    GRPCMethod(
+      service: "proto.EchoService", method: "BidirectionalStreamingEcho", type: .bidiStream),
+  ]
+  static let healthCheck = GRPCMethod(
+    service: "grpc.health.v1.Health", method: "Check", type: .unary)
+
+  private let channel: GRPCChannel
+  private let echo: GRPCClientMethod
+  private let health: GRPCClientMethod
+  private let exposition: MetricsExposition
+  private let traffic: TrafficStats
+  private let page: ByteBuffer
+
+  init(
+    channel: GRPCChannel,
+    exposition: MetricsExposition,
+    traffic: TrafficStats,
+    configuration: EchoGatewayConfiguration
+  ) {
+    self.channel = channel
+    let methods = Self.echoMethods.map { channel.method($0) }
+    self.echo = methods[0]
+    self.health = channel.method(Self.healthCheck)
+    self.exposition = exposition
+    self.traffic = traffic
+    self.page = ByteBuffer(
+      string: GatewayPage.html(
+        prometheusURL: configuration.prometheusURL, grafanaURL: configuration.grafanaURL))
+  }
+
+  func respond(to route: GatewayRoute, head: HTTPRequestHead) -> Answer {
+    switch route {
+    case .echo(let message, let json):
+      return self.echo(message, json: json)
+    case .page:
+      return .now(
+        HTTP1Response(
+          status: .ok, contentType: "text/html; charset=utf-8",
+          headers: [("Cache-Control", "no-cache")], body: self.page))
+    case .metrics:
+      let (contentType, body) = self.exposition.render(accept: head.headers.first(name: "accept"))
+      return .now(
+        HTTP1Response(status: .ok, contentType: contentType, body: ByteBuffer(bytes: body)))
+    case .healthz:
+      return .now(.text(.ok, "ok\n"))
+    case .readyz:
+      return self.ready()
+    case .stats:
+      return .now(EchoResponse.json(.ok, self.traffic.summary()))
+    case .refused(let status, let reason):
+      return .now(.text(status, "\(status.code) \(status.reasonPhrase): \(reason)\n"))
+    }
+  }
+
+  private func echo(_ message: String, json: Bool) -> Answer {
+    var request = Proto_Message()
+    request.message = message
+    let call = self.channel.unary(self.echo, request: Self.serialize(request))
+    let traffic = self.traffic
+    let response = call.result.map { result in
+      var status = result.status
+      var reply: String?
+      if status.code == .ok, let bytes = result.message {
+        do {
+          reply = try Proto_Message(serializedBytes: Array(bytes.readableBytesView)).message
+        } catch {
+          status = GRPCStatus(code: .internalError, message: "undecodable reply: \(error)")
+        }
+      }
+      traffic.record(latency: result.elapsed, failed: status.code != .ok)
+      return EchoResponse.render(
+        reply: reply, status: status, elapsed: result.elapsed, peer: result.peer, json: json)
+    }
+    return .later(response, call)
+  }
+
+  private func ready() -> Answer {
+    let call = self.channel.unary(
+      self.health, request: Self.serialize(Grpc_Health_V1_HealthCheckRequest()),
+      deadline: .seconds(2))
+    let response = call.result.map { result -> HTTP1Response in
+      guard result.status.code == .ok, let bytes = result.message,
+        let answer = try? Grpc_Health_V1_HealthCheckResponse(
+          serializedBytes: Array(bytes.readableBytesView))
+      else {
+        return .text(
+          .serviceUnavailable, "not ready: the server's health check failed: \(result.status)\n")
+      }
+      guard answer.status == .serving else {
+        return .text(.serviceUnavailable, "not ready: the server reports \(answer.status)\n")
+      }
+      return .text(.ok, "ready\n")
+    }
+    return .later(response, call)
+  }
+
+  private static func serialize(_ message: some SwiftProtobuf.Message) -> ByteBuffer {
+    // Messages built here always serialize; a failure would be a bug in swift-protobuf.
+    let bytes: [UInt8] = (try? message.serializedBytes()) ?? []
+    return ByteBuffer(bytes: bytes)
+  }
+}

@@ -1,0 +1,88 @@
+import GRPCWire
+import NGHTTP2
+import NIOCore
+
+/// One unary call in flight: its request, deadline and response, on the event loop of the
+/// connection it was given to. It completes its promise exactly once.
+final class ClientCall {
+  let method: GRPCClientMethod
+  let request: ByteBuffer
+  let timeout: Duration
+  let startTime: ContinuousClock.Instant
+  let eventLoop: any EventLoop
+  private let promise: EventLoopPromise<GRPCUnaryResult>
+  var reader: GRPCUnaryResponseReader
+  private(set) var isFinished = false
+  private var deadlineTask: Scheduled<Void>?
+  /// Set once the request is on a stream, so a cancellation can reset it.
+  private(set) var stream: (id: Int32, connection: GRPCClientConnectionHandler)?
+
+  init(
+    method: GRPCClientMethod,
+    request: ByteBuffer,
+    timeout: Duration,
+    maxResponseSize: Int,
+    startTime: ContinuousClock.Instant,
+    promise: EventLoopPromise<GRPCUnaryResult>
+  ) {
+    self.method = method
+    self.request = request
+    self.timeout = timeout
+    self.startTime = startTime
+    self.eventLoop = promise.futureResult.eventLoop
+    self.promise = promise
+    self.reader = GRPCUnaryResponseReader(maxMessageSize: maxResponseSize)
+  }
+
+  /// Starts the deadline clock; a call still running when it fires is reset and ends with
+  /// `DEADLINE_EXCEEDED`.
+  func armDeadline() {
+    let remaining = self.timeout - (ContinuousClock.now - self.startTime)
+    let call = NIOLoopBound(self, eventLoop: self.eventLoop)
+    self.deadlineTask = self.eventLoop.scheduleTask(in: TimeAmount(remaining)) {
+      call.value.abandon(GRPCStatus(code: .deadlineExceeded, message: "deadline exceeded"))
+    }
+  }
+
+  /// The time left before the deadline, for `grpc-timeout`.
+  var remainingTime: Duration {
+    self.timeout - (ContinuousClock.now - self.startTime)
+  }
+
+  func attach(streamID: Int32, connection: GRPCClientConnectionHandler) {
+    self.stream = (streamID, connection)
+  }
+
+  /// Ends the call from this side (cancellation, deadline): resets its stream, if any.
+  func abandon(_ status: GRPCStatus) {
+    guard !self.isFinished else { return }
+    if let stream = self.stream {
+      stream.connection.reset(streamID: stream.id)
+    }
+    self.finish(status, message: nil, peer: self.stream?.connection.peer)
+  }
+
+  /// Ends the call with what the stream delivered.
+  func streamClosed(errorCode: UInt32, peer: String) {
+    guard !self.isFinished else { return }
+    let (status, message) = self.reader.finish(errorCode: errorCode)
+    for _ in 0..<self.reader.messageCount { self.method.receivedMessage() }
+    self.finish(status, message: message, peer: peer)
+  }
+
+  func finish(_ status: GRPCStatus, message: ByteBuffer?, peer: String?) {
+    guard !self.isFinished else { return }
+    self.isFinished = true
+    self.deadlineTask?.cancel()
+    self.deadlineTask = nil
+    let elapsed = ContinuousClock.now - self.startTime
+    self.method.finished(status.code, after: elapsed)
+    self.promise.succeed(
+      GRPCUnaryResult(
+        status: status, message: message, metadata: self.reader.metadata, peer: peer,
+        elapsed: elapsed))
+  }
+}
+
+@available(*, unavailable)
+extension ClientCall: Sendable {}

@@ -1,0 +1,174 @@
+import GRPCPrometheus
+import GRPCWire
+import Logging
+import NIOCore
+import Synchronization
+
+/// A gRPC client channel on the project's nghttp2 layer: one HTTP/2 connection per address the
+/// server's name (or each of a list of targets) resolves to, calls spread round-robin over the ready ones, reconnects with
+/// backoff (re-resolving the name each time), a deadline on every call, and interceptor hooks
+/// around every call.
+///
+/// A call runs on the event loop of the connection it is given to, and its future completes
+/// there: with one event loop (the usual set-up) there is no hop at all.
+public final class GRPCChannel: Sendable {
+  private struct State {
+    var subchannels: [GRPCSubchannel] = []
+    var picker = RoundRobinPicker()
+    var isShutdown = false
+  }
+
+  /// Where the channel connects and how.
+  public let configuration: GRPCChannelConfiguration
+  private let group: any EventLoopGroup
+  private let interceptors: [any GRPCClientInterceptor]
+  private let logger: Logger
+  private let state = Mutex(State())
+
+  /// Creates a channel; nothing connects until ``start()``.
+  public init(
+    configuration: GRPCChannelConfiguration,
+    group: any EventLoopGroup,
+    interceptors: [any GRPCClientInterceptor],
+    logger: Logger
+  ) {
+    self.configuration = configuration
+    self.group = group
+    self.interceptors = interceptors
+    self.logger = logger
+  }
+
+  /// Registers a method with every interceptor (the metrics create its series now) and returns
+  /// the handle calls are made with.
+  public func method(_ method: GRPCMethod) -> GRPCClientMethod {
+    GRPCClientMethod(method: method, observers: self.interceptors.map { $0.bind(to: method) })
+  }
+
+  /// Resolves the server's name and starts connecting to every address.
+  public func start() async {
+    try? await self.refreshAddresses().get()
+  }
+
+  /// The addresses the channel holds connections for.
+  public var addresses: [SocketAddress] {
+    self.state.withLock { $0.subchannels.map(\.address) }
+  }
+
+  /// Starts a unary call with a serialized request. The future never fails: every outcome,
+  /// `UNAVAILABLE` for want of a connection included, is a status in the result.
+  ///
+  /// - Parameter deadline: how long the call may take; the configuration's default when nil.
+  public func unary(
+    _ method: GRPCClientMethod,
+    request: ByteBuffer,
+    deadline: Duration? = nil
+  ) -> GRPCUnaryCall {
+    let startTime = ContinuousClock.now
+    method.started()
+    let picked = self.state.withLock { state -> GRPCSubchannel? in
+      guard !state.isShutdown else { return nil }
+      let subchannels = state.subchannels
+      return state.picker.pick(count: subchannels.count) { subchannels[$0].connectivity }
+        .map { subchannels[$0] }
+    }
+    guard let subchannel = picked else {
+      let eventLoop = self.group.any()
+      let status = GRPCStatus(
+        code: .unavailable,
+        message: "no connection to \(self.configuration.authority); the server is down or"
+          + " unreachable, and the channel keeps reconnecting")
+      let elapsed = ContinuousClock.now - startTime
+      method.finished(status.code, after: elapsed)
+      let result = GRPCUnaryResult(
+        status: status, message: nil, metadata: [], peer: nil, elapsed: elapsed)
+      return GRPCUnaryCall(result: eventLoop.makeSucceededFuture(result), call: nil)
+    }
+    let eventLoop = subchannel.eventLoop
+    let promise = eventLoop.makePromise(of: GRPCUnaryResult.self)
+    let timeout = deadline ?? self.configuration.defaultDeadline
+    let maxResponseSize = self.configuration.maxResponseMessageSize
+    if eventLoop.inEventLoop {
+      let call = ClientCall(
+        method: method, request: request, timeout: timeout, maxResponseSize: maxResponseSize,
+        startTime: startTime, promise: promise)
+      subchannel.start(call)
+      return GRPCUnaryCall(
+        result: promise.futureResult, call: NIOLoopBoundBox(call, eventLoop: eventLoop))
+    }
+    let box = NIOLoopBoundBox<ClientCall?>.makeEmptyBox(eventLoop: eventLoop)
+    eventLoop.execute {
+      let call = ClientCall(
+        method: method, request: request, timeout: timeout, maxResponseSize: maxResponseSize,
+        startTime: startTime, promise: promise)
+      box.value = call
+      subchannel.start(call)
+    }
+    return GRPCUnaryCall(result: promise.futureResult, call: box)
+  }
+
+  /// Stops taking calls, lets the calls in flight finish (their deadlines bound the wait) and
+  /// closes every connection.
+  public func shutdown() async {
+    let subchannels = self.state.withLock { state in
+      state.isShutdown = true
+      return state.subchannels
+    }
+    for subchannel in subchannels {
+      try? await subchannel.eventLoop.submit { subchannel.shutdown() }.get()
+    }
+  }
+
+  /// Re-resolves the name, opens connections to new addresses, drops those gone, and lets
+  /// subchannels waiting to reconnect do so. A failed resolution keeps the known addresses.
+  private func refreshAddresses() -> EventLoopFuture<Void> {
+    let eventLoop = self.group.any()
+    return AddressResolver.resolve(self.configuration.targets, on: eventLoop).map {
+      addresses -> [SocketAddress]? in
+      addresses
+    }.recover { error in
+      self.logger.warning(
+        "cannot resolve the server", metadata: ["error": "\(error)"])
+      return nil
+    }.map { addresses in
+      self.reconcile(addresses)
+    }
+  }
+
+  private func reconcile(_ addresses: [SocketAddress]?) {
+    let (current, removed) = self.state.withLock { state in
+      guard !state.isShutdown else { return ([GRPCSubchannel](), [GRPCSubchannel]()) }
+      guard let addresses, !addresses.isEmpty else { return (state.subchannels, []) }
+      var kept: [GRPCSubchannel] = []
+      var removed: [GRPCSubchannel] = []
+      for subchannel in state.subchannels {
+        if addresses.contains(subchannel.address) {
+          kept.append(subchannel)
+        } else {
+          removed.append(subchannel)
+        }
+      }
+      for address in addresses where !kept.contains(where: { $0.address == address }) {
+        kept.append(self.makeSubchannel(address))
+      }
+      state.subchannels = kept
+      return (kept, removed)
+    }
+    for subchannel in removed {
+      subchannel.eventLoop.execute { subchannel.shutdown() }
+    }
+    for subchannel in current {
+      subchannel.eventLoop.execute { subchannel.connectIfIdle() }
+    }
+  }
+
+  private func makeSubchannel(_ address: SocketAddress) -> GRPCSubchannel {
+    GRPCSubchannel(
+      address: address,
+      eventLoop: self.group.next(),
+      configuration: self.configuration,
+      logger: self.logger
+    ) { [weak self] in
+      _ = self?.refreshAddresses()
+    }
+  }
+}

@@ -1,0 +1,229 @@
+import GRPCWire
+import Logging
+import NGHTTP2
+import NIOCore
+
+/// One HTTP/2 connection to a server, on libnghttp2: calls in as streams, responses out to
+/// their calls, on the connection's event loop with no task hop.
+///
+/// Frames submitted while reading leave in one write and flush at the end of the read burst;
+/// frames submitted outside one (a new call) leave in one flush at the end of the event-loop
+/// tick, so a burst of calls shares a write.
+final class GRPCClientConnectionHandler: ChannelInboundHandler {
+  typealias InboundIn = ByteBuffer
+  typealias OutboundOut = ByteBuffer
+
+  /// What the connection tells the subchannel that owns it.
+  struct Events {
+    /// The server sent GOAWAY: take no new calls here, open another connection.
+    var goingAway: (GRPCClientConnectionHandler) -> Void
+    /// The connection is closed.
+    var closed: (GRPCClientConnectionHandler) -> Void
+  }
+
+  let peer: String
+  private let authority: String
+  private let logger: Logger
+  private let events: Events
+  private let session: NGHTTP2Session
+  private var context: ChannelHandlerContext?
+  private var calls: [Int32: ClientCall] = [:]
+  private var isReading = false
+  private var flushScheduled = false
+  /// After GOAWAY (or a shutdown), the connection closes once its last call ends.
+  private(set) var isGoingAway = false
+  private var allocator = ByteBufferAllocator()
+
+  init(
+    peer: String, authority: String, settings: NGHTTP2Settings, logger: Logger, events: Events
+  ) {
+    self.peer = peer
+    self.authority = authority
+    self.logger = logger
+    self.events = events
+    self.session = NGHTTP2Session(role: .client, settings: settings)
+  }
+
+  // MARK: Calls
+
+  /// Opens a stream for `call` and queues its request; the response completes the call.
+  func start(_ call: ClientCall) {
+    guard !self.isGoingAway, self.context != nil else {
+      call.finish(
+        GRPCStatus(code: .unavailable, message: "the connection to \(self.peer) is closing"),
+        message: nil, peer: self.peer)
+      return
+    }
+    let headers: [NGHTTP2HeaderField] = [
+      (":method", "POST"),
+      (":scheme", "http"),
+      (":path", call.method.path),
+      (":authority", self.authority),
+      ("content-type", GRPCContentType.responseHeaderValue),
+      ("te", "trailers"),
+      ("grpc-timeout", GRPCTimeout(call.remainingTime).headerValue),
+    ]
+    var framed = self.allocator.buffer(
+      capacity: GRPCMessageDeframer.prefixLength + call.request.readableBytes)
+    GRPCMessageFramer.appendMessage(to: &framed) { $0.writeImmutableBuffer(call.request) }
+    do {
+      let streamID = try self.session.submitRequest(headers: headers, endStream: false)
+      try self.session.sendData(streamID: streamID, framed, endStream: true)
+      self.calls[streamID] = call
+      call.attach(streamID: streamID, connection: self)
+      call.method.sentMessage()
+    } catch {
+      call.finish(
+        GRPCStatus(code: .unavailable, message: "cannot start a stream to \(self.peer): \(error)"),
+        message: nil, peer: self.peer)
+      return
+    }
+    self.outputQueued()
+  }
+
+  /// Cancels a stream (RST_STREAM CANCEL); its call has already been finished by the caller.
+  func reset(streamID: Int32) {
+    self.calls.removeValue(forKey: streamID)
+    do {
+      try self.session.resetStream(streamID: streamID, errorCode: 8)
+    } catch {
+      self.logger.debug("RST_STREAM failed", metadata: ["error": "\(error)"])
+    }
+    self.outputQueued()
+  }
+
+  /// Takes no more calls and closes once those in flight have ended.
+  func closeWhenIdle() {
+    self.isGoingAway = true
+    self.closeIfDone()
+  }
+
+  /// The number of calls in flight.
+  var activeCallCount: Int { self.calls.count }
+
+  // MARK: Channel events
+
+  func handlerAdded(context: ChannelHandlerContext) {
+    self.context = context
+    self.allocator = context.channel.allocator
+    self.session.delegate = self
+  }
+
+  func channelActive(context: ChannelHandlerContext) {
+    self.flush()  // The preface and SETTINGS.
+    context.fireChannelActive()
+  }
+
+  func handlerRemoved(context: ChannelHandlerContext) {
+    self.context = nil
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    let buffer = self.unwrapInboundIn(data)
+    self.isReading = true
+    do {
+      try self.session.receive(buffer)
+    } catch {
+      self.logger.info(
+        "closing the connection to the server after a protocol error",
+        metadata: ["peer": "\(self.peer)", "error": "\(error)"])
+      self.isReading = false
+      self.flush()
+      context.close(promise: nil)
+    }
+  }
+
+  func channelReadComplete(context: ChannelHandlerContext) {
+    self.isReading = false
+    self.flush()
+  }
+
+  func channelInactive(context: ChannelHandlerContext) {
+    let calls = self.calls
+    self.calls = [:]
+    for call in calls.values {
+      call.finish(
+        GRPCStatus(code: .unavailable, message: "the connection to \(self.peer) was lost"),
+        message: nil, peer: self.peer)
+    }
+    self.isGoingAway = true
+    self.events.closed(self)
+    context.fireChannelInactive()
+  }
+
+  func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    self.logger.debug(
+      "connection error", metadata: ["peer": "\(self.peer)", "error": "\(error)"])
+    context.close(promise: nil)
+  }
+
+  // MARK: Output
+
+  private func flush() {
+    guard let context = self.context else { return }
+    var buffer = self.allocator.buffer(capacity: 1024)
+    do {
+      try self.session.drain(into: &buffer)
+    } catch {
+      self.logger.info("closing the connection to the server", metadata: ["error": "\(error)"])
+      context.close(promise: nil)
+      return
+    }
+    if buffer.readableBytes > 0 {
+      context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+    }
+    let finished = !self.session.wantsRead && !self.session.wantsWrite
+    if finished || (self.isGoingAway && self.calls.isEmpty) {
+      context.close(promise: nil)
+    }
+  }
+
+  private func outputQueued() {
+    guard !self.isReading, !self.flushScheduled, let context = self.context else { return }
+    self.flushScheduled = true
+    let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+    context.eventLoop.execute {
+      handler.value.flushScheduled = false
+      handler.value.flush()
+    }
+  }
+
+  /// A connection going away closes at the next flush once its last call has ended; events
+  /// come from inside nghttp2, where flushing is not allowed, so the flush is queued.
+  private func closeIfDone() {
+    if self.isGoingAway && self.calls.isEmpty {
+      self.outputQueued()
+    }
+  }
+}
+
+// MARK: - HTTP/2 events
+
+extension GRPCClientConnectionHandler: NGHTTP2SessionDelegate {
+  func didReceiveHeaders(streamID: Int32, headers: NGHTTP2HeaderBlock, endStream: Bool) {
+    self.calls[streamID]?.reader.receive(headers)
+  }
+
+  func didReceiveData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
+    self.calls[streamID]?.reader.receive(bytes)
+  }
+
+  func didReceiveEndStream(streamID: Int32) {
+    // The call ends when the stream closes, which follows in the same read.
+  }
+
+  func didCloseStream(streamID: Int32, errorCode: UInt32) {
+    guard let call = self.calls.removeValue(forKey: streamID) else { return }
+    call.streamClosed(errorCode: errorCode, peer: self.peer)
+    self.closeIfDone()
+  }
+
+  func didReceiveGoAway(lastStreamID: Int32, errorCode: UInt32) {
+    guard !self.isGoingAway else { return }
+    self.isGoingAway = true
+    self.events.goingAway(self)
+  }
+}
+
+@available(*, unavailable)
+extension GRPCClientConnectionHandler: Sendable {}

@@ -1,0 +1,204 @@
+import GRPCWire
+import Logging
+import NGHTTP2
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The connection to one resolved server address: connects, reconnects with backoff after a
+/// failure, replaces a connection that received GOAWAY, and starts the calls the picker gives it.
+///
+/// Its state lives on its event loop; only its connectivity is read from elsewhere (by the
+/// picker), through an atomic.
+final class GRPCSubchannel: Sendable {
+  private enum Phase {
+    /// Not connected and not trying: the reconnect timer fired, re-resolution is under way.
+    case idle
+    /// Opening a TCP connection; these calls start once it is up.
+    case connecting([ClientCall])
+    case ready(GRPCClientConnectionHandler)
+    case backoff(Scheduled<Void>)
+    case shutdown
+  }
+
+  private struct LoopState {
+    var phase = Phase.idle
+    var failedAttempts = 0
+    /// Connections that received GOAWAY and finish their calls before closing.
+    var draining: [ObjectIdentifier: GRPCClientConnectionHandler] = [:]
+  }
+
+  let address: SocketAddress
+  let eventLoop: any EventLoop
+  private let configuration: GRPCChannelConfiguration
+  private let logger: Logger
+  /// Called when the reconnect timer fires, to re-resolve the name before connecting again.
+  private let reconnectDue: @Sendable () -> Void
+  private let connectivityValue = Atomic<UInt8>(RoundRobinPicker.Connectivity.connecting.rawValue)
+  private let state: NIOLoopBoundBox<LoopState>
+
+  init(
+    address: SocketAddress,
+    eventLoop: any EventLoop,
+    configuration: GRPCChannelConfiguration,
+    logger: Logger,
+    reconnectDue: @escaping @Sendable () -> Void
+  ) {
+    self.address = address
+    self.eventLoop = eventLoop
+    self.configuration = configuration
+    self.logger = logger
+    self.reconnectDue = reconnectDue
+    self.state = .makeBoxSendingValue(LoopState(), eventLoop: eventLoop)
+  }
+
+  /// Where the subchannel stands, for the picker.
+  var connectivity: RoundRobinPicker.Connectivity {
+    RoundRobinPicker.Connectivity(rawValue: self.connectivityValue.load(ordering: .relaxed))
+      ?? .unavailable
+  }
+
+  /// `host:port` of the address.
+  var peer: String {
+    "\(self.address.ipAddress ?? "?"):\(self.address.port ?? 0)"
+  }
+
+  // MARK: On the event loop
+
+  /// Starts a call picked for this subchannel; fails it when there is no connection after all.
+  func start(_ call: ClientCall) {
+    self.eventLoop.assertInEventLoop()
+    call.armDeadline()
+    switch self.state.value.phase {
+    case .ready(let connection):
+      connection.start(call)
+    case .connecting(var waiting):
+      waiting.append(call)
+      self.state.value.phase = .connecting(waiting)
+    case .idle:
+      self.connect()
+      self.state.value.phase = .connecting([call])
+    case .backoff, .shutdown:
+      call.finish(self.unavailable("no connection to \(self.peer)"), message: nil, peer: nil)
+    }
+  }
+
+  /// Connects unless connected, connecting or shut down.
+  func connectIfIdle() {
+    self.eventLoop.assertInEventLoop()
+    guard case .idle = self.state.value.phase else { return }
+    self.connect()
+  }
+
+  /// Stops reconnecting, fails waiting calls, and closes connections once their calls end.
+  func shutdown() {
+    self.eventLoop.assertInEventLoop()
+    let phase = self.state.value.phase
+    self.state.value.phase = .shutdown
+    self.setConnectivity(.unavailable)
+    switch phase {
+    case .connecting(let waiting):
+      for call in waiting {
+        call.finish(self.unavailable("the channel is shutting down"), message: nil, peer: nil)
+      }
+    case .ready(let connection):
+      connection.closeWhenIdle()
+    case .backoff(let timer):
+      timer.cancel()
+    case .idle, .shutdown:
+      break
+    }
+    for connection in self.state.value.draining.values { connection.closeWhenIdle() }
+  }
+
+  private func connect() {
+    self.state.value.phase = .connecting([])
+    self.setConnectivity(.connecting)
+    let events = GRPCClientConnectionHandler.Events(
+      goingAway: { [self] connection in self.connectionGoingAway(connection) },
+      closed: { [self] connection in self.connectionClosed(connection) })
+    let connection = GRPCClientConnectionHandler(
+      peer: self.peer, authority: self.configuration.authority,
+      settings: self.configuration.http2Settings, logger: self.logger, events: events)
+    let bound = NIOLoopBound(connection, eventLoop: self.eventLoop)
+    ClientBootstrap(group: self.eventLoop)
+      .connectTimeout(TimeAmount(self.configuration.connectTimeout))
+      .channelOption(.socketOption(.tcp_nodelay), value: 1)
+      .channelInitializer { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.addHandler(bound.value)
+        }
+      }
+      .connect(to: self.address)
+      .assumeIsolated()
+      .whenComplete { result in
+        switch result {
+        case .success:
+          self.connected(bound.value)
+        case .failure(let error):
+          self.connectFailed(error)
+        }
+      }
+  }
+
+  private func connected(_ connection: GRPCClientConnectionHandler) {
+    guard case .connecting(let waiting) = self.state.value.phase else {
+      connection.closeWhenIdle()  // Shut down while connecting.
+      return
+    }
+    self.state.value.phase = .ready(connection)
+    self.state.value.failedAttempts = 0
+    self.setConnectivity(.ready)
+    for call in waiting where !call.isFinished {
+      connection.start(call)
+    }
+  }
+
+  private func connectFailed(_ error: any Error) {
+    guard case .connecting(let waiting) = self.state.value.phase else { return }
+    self.logger.debug(
+      "cannot connect to the server", metadata: ["peer": "\(self.peer)", "error": "\(error)"])
+    for call in waiting {
+      call.finish(
+        self.unavailable("cannot connect to \(self.peer): \(error)"), message: nil, peer: nil)
+    }
+    self.scheduleReconnect()
+  }
+
+  private func connectionGoingAway(_ connection: GRPCClientConnectionHandler) {
+    guard case .ready(let current) = self.state.value.phase, current === connection else { return }
+    self.state.value.draining[ObjectIdentifier(connection)] = connection
+    // The server asked for a new connection, not a pause: open it now.
+    self.connect()
+  }
+
+  private func connectionClosed(_ connection: GRPCClientConnectionHandler) {
+    if self.state.value.draining.removeValue(forKey: ObjectIdentifier(connection)) != nil {
+      return
+    }
+    guard case .ready(let current) = self.state.value.phase, current === connection else { return }
+    self.logger.debug("connection to the server lost", metadata: ["peer": "\(self.peer)"])
+    self.scheduleReconnect()
+  }
+
+  private func scheduleReconnect() {
+    self.setConnectivity(.unavailable)
+    let delay = self.configuration.backoff.delay(
+      attempt: self.state.value.failedAttempts, random: Double.random(in: 0...1))
+    self.state.value.failedAttempts += 1
+    let timer = self.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) {
+      guard case .backoff = self.state.value.phase else { return }
+      self.state.value.phase = .idle
+      self.reconnectDue()
+    }
+    self.state.value.phase = .backoff(timer)
+  }
+
+  private func setConnectivity(_ connectivity: RoundRobinPicker.Connectivity) {
+    self.connectivityValue.store(connectivity.rawValue, ordering: .relaxed)
+  }
+
+  private func unavailable(_ message: String) -> GRPCStatus {
+    GRPCStatus(code: .unavailable, message: message)
+  }
+}

@@ -1,0 +1,128 @@
+import GRPCWire
+import NGHTTP2
+import NIOCore
+
+/// Turns what arrives on one HTTP/2 stream (response headers, DATA, trailers, how the stream
+/// closed) into a unary call's outcome, following the gRPC over HTTP/2 specification: the status
+/// comes from `grpc-status` in the trailers (or in a trailers-only response); a response that is
+/// not gRPC at all is mapped from its HTTP status; a stream reset is `CANCELLED` or
+/// `UNAVAILABLE`; a successful unary call carries exactly one message.
+///
+/// A value with no I/O, so the rules are tested without a socket.
+public struct GRPCUnaryResponseReader: Sendable {
+  private var deframer: GRPCMessageDeframer
+  private let maxMessageSize: Int
+  private var httpStatus: Int?
+  private var isGRPC = false
+  private var status: GRPCStatus?
+  private var wireError: GRPCWireError?
+  private var messages: [ByteBuffer] = []
+  private(set) var metadata: [(name: String, value: String)] = []
+
+  /// Creates a reader that refuses response messages over `maxMessageSize` bytes.
+  public init(maxMessageSize: Int) {
+    self.maxMessageSize = maxMessageSize
+    self.deframer = GRPCMessageDeframer(maxMessageSize: maxMessageSize)
+  }
+
+  /// How many response messages have been read so far.
+  public var messageCount: Int { self.messages.count }
+
+  /// Takes in a header block: the response headers first, then the trailers.
+  public mutating func receive(_ headers: NGHTTP2HeaderBlock) {
+    if headers.kind == .response && self.httpStatus == nil {
+      self.httpStatus = headers[":status"].flatMap { Int($0) } ?? 0
+      self.isGRPC = headers["content-type"].flatMap { GRPCContentType(headerValue: $0) } != nil
+      if let encoding = headers["grpc-encoding"].flatMap({ GRPCMessageEncoding(headerValue: $0) }) {
+        self.deframer = GRPCMessageDeframer(
+          maxMessageSize: self.maxMessageSize, encoding: encoding)
+      }
+    }
+    if let code = headers["grpc-status"] {
+      self.status = GRPCStatus(
+        code: GRPCStatus.Code(headerValue: code),
+        message: headers["grpc-message"].map { GRPCStatus.percentDecode($0) } ?? "")
+    }
+    for field in headers where Self.isMetadata(field.name) {
+      self.metadata.append((field.name, field.value))
+    }
+  }
+
+  /// Takes in DATA bytes, valid only during the call.
+  public mutating func receive(_ bytes: UnsafeRawBufferPointer) {
+    guard self.wireError == nil else { return }
+    self.deframer.append(contentsOf: bytes)
+    do {
+      while let message = try self.deframer.next() {
+        self.messages.append(message)
+      }
+    } catch {
+      self.wireError = error
+    }
+  }
+
+  /// The outcome once the stream has closed with HTTP/2 error code `errorCode` (0: normally).
+  public func finish(errorCode: UInt32) -> (status: GRPCStatus, message: ByteBuffer?) {
+    if let wireError = self.wireError {
+      return (GRPCStatus(code: wireError.statusCode, message: wireError.message), nil)
+    }
+    guard let httpStatus = self.httpStatus else {
+      return (Self.statusForReset(errorCode), nil)
+    }
+    guard httpStatus == 200 else {
+      return (Self.statusForHTTP(httpStatus), nil)
+    }
+    guard self.isGRPC else {
+      return (GRPCStatus(code: .unknown, message: "the response is not gRPC (content-type)"), nil)
+    }
+    guard let status = self.status else {
+      return (
+        errorCode == 0
+          ? GRPCStatus(code: .internalError, message: "the server sent no grpc-status")
+          : Self.statusForReset(errorCode), nil
+      )
+    }
+    guard status.code == .ok else { return (status, nil) }
+    guard self.messages.count == 1, let message = self.messages.first else {
+      return (
+        GRPCStatus(
+          code: .internalError,
+          message: "a unary response needs exactly one message, got \(self.messages.count)"),
+        nil
+      )
+    }
+    return (status, message)
+  }
+
+  /// The status of a stream that closed before a response: REFUSED_STREAM means the server never
+  /// processed it (safe to retry), CANCEL that it was cancelled; anything else is a failure.
+  static func statusForReset(_ errorCode: UInt32) -> GRPCStatus {
+    switch errorCode {
+    case 0, 7:
+      GRPCStatus(code: .unavailable, message: "the server closed the stream without a response")
+    case 8:
+      GRPCStatus(code: .cancelled, message: "the stream was cancelled")
+    default:
+      GRPCStatus(
+        code: .internalError, message: "the stream was reset with HTTP/2 error \(errorCode)")
+    }
+  }
+
+  /// The gRPC specification's mapping of a non-200 HTTP status to a gRPC code.
+  static func statusForHTTP(_ status: Int) -> GRPCStatus {
+    let code: GRPCStatus.Code =
+      switch status {
+      case 400: .internalError
+      case 401: .unauthenticated
+      case 403: .permissionDenied
+      case 404: .unimplemented
+      case 429, 502, 503, 504: .unavailable
+      default: .unknown
+      }
+    return GRPCStatus(code: code, message: "the server answered HTTP \(status)")
+  }
+
+  private static func isMetadata(_ name: String) -> Bool {
+    !name.hasPrefix(":") && !name.hasPrefix("grpc-") && name != "content-type"
+  }
+}

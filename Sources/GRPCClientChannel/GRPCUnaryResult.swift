@@ -1,0 +1,33 @@
+import GRPCWire
+import NIOCore
+
+/// How a unary call ended. Failures are values, not errors: the status says what happened,
+/// and the call's future never fails.
+public struct GRPCUnaryResult: Sendable {
+  /// The call's status; ``message`` is set only when it is OK.
+  public var status: GRPCStatus
+  /// The serialized response message.
+  public var message: ByteBuffer?
+  /// Custom response metadata from the headers and trailers, in arrival order.
+  public var metadata: [(name: String, value: String)]
+  /// The address of the server that answered (`127.0.0.1:8080`), nil when no connection was
+  /// used.
+  public var peer: String?
+  /// How long the call took.
+  public var elapsed: Duration
+
+  /// Creates a result.
+  public init(
+    status: GRPCStatus,
+    message: ByteBuffer?,
+    metadata: [(name: String, value: String)],
+    peer: String?,
+    elapsed: Duration
+  ) {
+    self.status = status
+    self.message = message
+    self.metadata = metadata
+    self.peer = peer
+    self.elapsed = elapsed
+  }
+}

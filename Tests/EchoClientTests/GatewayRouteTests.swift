@@ -1,0 +1,74 @@
+import NIOHTTP1
+import Testing
+
+@testable import EchoClientCore
+
+@Suite("Gateway routing and limits")
+struct GatewayRouteTests {
+  let limits = GatewayRoute.Limits(maxMessageBytes: 10, maxURILength: 100)
+
+  func route(
+    _ uri: String, method: HTTPMethod = .GET, accept: String? = nil, body: String? = nil
+  ) -> GatewayRoute {
+    GatewayRoute(
+      method: method, uri: uri, accept: accept, body: body.map { Array($0.utf8) },
+      limits: self.limits)
+  }
+
+  @Test("GET /echo reads m, decoded; a missing m is an empty message")
+  func echo() {
+    #expect(self.route("/echo?m=hello") == .echo(message: "hello", json: false))
+    #expect(self.route("/echo?x=1&m=a+b%21") == .echo(message: "a b!", json: false))
+    #expect(self.route("/echo") == .echo(message: "", json: false))
+    #expect(self.route("/echo?m=%C3%A9") == .echo(message: "é", json: false))
+  }
+
+  @Test("Accept: application/json and POST with a JSON body answer JSON")
+  func json() {
+    #expect(
+      self.route("/echo?m=a", accept: "application/json") == .echo(message: "a", json: true))
+    #expect(
+      self.route("/echo", method: .POST, body: #"{"message":"hi"}"#)
+        == .echo(message: "hi", json: true))
+    guard case .refused(.badRequest, _) = self.route("/echo", method: .POST, body: "nope") else {
+      Issue.record("a body that is not JSON is 400")
+      return
+    }
+  }
+
+  @Test("over-long input: a message over the limit is 413, a target over the limit 414")
+  func overLong() {
+    guard
+      case .refused(.payloadTooLarge, _) = self.route(
+        "/echo?m=" + String(repeating: "a", count: 11))
+    else {
+      Issue.record("expected 413")
+      return
+    }
+    #expect(
+      self.route("/echo?m=" + String(repeating: "a", count: 10))
+        == .echo(message: String(repeating: "a", count: 10), json: false))
+    guard
+      case .refused(.uriTooLong, _) = self.route("/echo?m=" + String(repeating: "%41", count: 40))
+    else {
+      Issue.record("expected 414")
+      return
+    }
+  }
+
+  @Test("other paths: the fixed routes, 405 for a wrong method, 404 naming what is served")
+  func others() {
+    #expect(self.route("/") == .page)
+    #expect(self.route("/metrics?x") == .metrics)
+    #expect(self.route("/healthz") == .healthz)
+    #expect(self.route("/readyz") == .readyz)
+    #expect(self.route("/stats") == .stats)
+    guard case .refused(.methodNotAllowed, _) = self.route("/echo", method: .DELETE),
+      case .refused(.notFound, let reason) = self.route("/nope")
+    else {
+      Issue.record("expected 405 and 404")
+      return
+    }
+    #expect(reason.contains("/echo"))
+  }
+}

@@ -1,0 +1,111 @@
+import GRPCClientChannel
+import GRPCWire
+import NGHTTP2
+import NIOCore
+import Testing
+
+@Suite("Unary response reader")
+struct GRPCUnaryResponseReaderTests {
+  let responseHeaders = NGHTTP2HeaderBlock(
+    kind: .response,
+    fields: [(":status", "200"), ("content-type", "application/grpc"), ("x-replica", "a")])
+
+  func trailers(_ code: String, _ message: String? = nil) -> NGHTTP2HeaderBlock {
+    var fields: [NGHTTP2HeaderField] = [("grpc-status", code)]
+    if let message { fields.append(("grpc-message", message)) }
+    return NGHTTP2HeaderBlock(kind: .trailers, fields: fields)
+  }
+
+  func feed(_ reader: inout GRPCUnaryResponseReader, _ payload: [UInt8]) {
+    var framed = ByteBuffer()
+    GRPCMessageFramer.appendMessage(to: &framed) { $0.writeBytes(payload) }
+    // Split the frame in two to check reassembly.
+    let bytes = Array(framed.readableBytesView)
+    bytes[..<3].withUnsafeBytes { reader.receive($0) }
+    bytes[3...].withUnsafeBytes { reader.receive($0) }
+  }
+
+  @Test("headers, one message, OK trailers: the message and custom metadata")
+  func success() {
+    var reader = GRPCUnaryResponseReader(maxMessageSize: 100)
+    reader.receive(self.responseHeaders)
+    self.feed(&reader, [1, 2, 3])
+    reader.receive(self.trailers("0"))
+    let (status, message) = reader.finish(errorCode: 0)
+    #expect(status == .ok)
+    #expect(message.map { Array($0.readableBytesView) } == [1, 2, 3])
+    #expect(reader.messageCount == 1)
+  }
+
+  @Test("trailers-only error: code and percent-decoded message")
+  func trailersOnly() {
+    var reader = GRPCUnaryResponseReader(maxMessageSize: 100)
+    reader.receive(
+      NGHTTP2HeaderBlock(
+        kind: .response,
+        fields: [
+          (":status", "200"), ("content-type", "application/grpc"), ("grpc-status", "8"),
+          ("grpc-message", "too%20big"),
+        ]))
+    let (status, message) = reader.finish(errorCode: 0)
+    #expect(status == GRPCStatus(code: .resourceExhausted, message: "too big"))
+    #expect(message == nil)
+  }
+
+  @Test(
+    "a non-200 answer maps by HTTP status",
+    arguments: [
+      (404, GRPCStatus.Code.unimplemented), (503, .unavailable), (401, .unauthenticated),
+      (400, .internalError), (500, .unknown),
+    ])
+  func httpStatus(status: Int, code: GRPCStatus.Code) {
+    var reader = GRPCUnaryResponseReader(maxMessageSize: 100)
+    reader.receive(NGHTTP2HeaderBlock(kind: .response, fields: [(":status", String(status))]))
+    #expect(reader.finish(errorCode: 0).status.code == code)
+  }
+
+  @Test("resets: REFUSED_STREAM is UNAVAILABLE, CANCEL is CANCELLED, others INTERNAL")
+  func resets() {
+    let reader = GRPCUnaryResponseReader(maxMessageSize: 100)
+    #expect(reader.finish(errorCode: 7).status.code == .unavailable)
+    #expect(reader.finish(errorCode: 8).status.code == .cancelled)
+    #expect(reader.finish(errorCode: 2).status.code == .internalError)
+  }
+
+  @Test("OK without a message, or with two, is INTERNAL; no grpc-status is INTERNAL")
+  func malformed() {
+    var none = GRPCUnaryResponseReader(maxMessageSize: 100)
+    none.receive(self.responseHeaders)
+    none.receive(self.trailers("0"))
+    #expect(none.finish(errorCode: 0).status.code == .internalError)
+
+    var two = GRPCUnaryResponseReader(maxMessageSize: 100)
+    two.receive(self.responseHeaders)
+    self.feed(&two, [1])
+    self.feed(&two, [2])
+    two.receive(self.trailers("0"))
+    #expect(two.finish(errorCode: 0).status.code == .internalError)
+
+    var noStatus = GRPCUnaryResponseReader(maxMessageSize: 100)
+    noStatus.receive(self.responseHeaders)
+    #expect(noStatus.finish(errorCode: 0).status.code == .internalError)
+  }
+
+  @Test("a response message over the limit is RESOURCE_EXHAUSTED")
+  func tooLarge() {
+    var reader = GRPCUnaryResponseReader(maxMessageSize: 2)
+    reader.receive(self.responseHeaders)
+    self.feed(&reader, [1, 2, 3])
+    reader.receive(self.trailers("0"))
+    #expect(reader.finish(errorCode: 0).status.code == .resourceExhausted)
+  }
+
+  @Test("a 200 that is not gRPC is UNKNOWN")
+  func notGRPC() {
+    var reader = GRPCUnaryResponseReader(maxMessageSize: 100)
+    reader.receive(
+      NGHTTP2HeaderBlock(
+        kind: .response, fields: [(":status", "200"), ("content-type", "text/html")]))
+    #expect(reader.finish(errorCode: 0).status.code == .unknown)
+  }
+}
