@@ -18,15 +18,16 @@ command -v wrk >/dev/null || { echo "bench: wrk missing (make deps installs it)"
 
 out=$root/.build-bench
 mkdir -p "$out"
-swift build -c release --product EchoServer --scratch-path "$root/.build-release" >&2
-swift build -c release --product EchoClient --scratch-path "$root/.build-release" >&2
+release=(swift build -c release --static-swift-stdlib --scratch-path "$root/.build-static")
+"${release[@]}" --product EchoServer >&2
+"${release[@]}" --product EchoClient >&2
 [ -x "$out/echo-reference" ] || bash "$shared/reference-go/build.sh" "$out/echo-reference" >&2
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 swift_server=$(free_port); swift_client=$(free_port); go_server=$(free_port); go_client=$(free_port)
-"$root/.build-release/release/EchoServer" --host 127.0.0.1 --port "$swift_server" --log-level warning &
+"$root/.build-static/release/EchoServer" --host 127.0.0.1 --port "$swift_server" --log-level warning &
 pids=($!)
-"$root/.build-release/release/EchoClient" --host 127.0.0.1 --port "$swift_client" \
+"$root/.build-static/release/EchoClient" --host 127.0.0.1 --port "$swift_client" \
   --server "127.0.0.1:$swift_server" --log-level warning &
 pids+=($!)
 GRPC_SERVER_PORT=$go_server "$out/echo-reference" 2>/dev/null &
