@@ -126,15 +126,8 @@ struct HealthCheck: AsyncParsableCommand {
   var port: Int?
 
   func run() async throws {
-    switch await HealthProbe.check(host: self.host, port: self.port ?? defaultPort()) {
-    case .healthy:
-      print("serving")
-    case .unhealthy(let status, let body):
-      print("not serving: HTTP \(status) \(body)")
-      throw ExitCode.failure
-    case .unreachable(let reason):
-      print("unreachable: \(reason)")
-      throw ExitCode.failure
-    }
+    let result = await HealthProbe.check(host: self.host, port: self.port ?? defaultPort())
+    print(result.summary)
+    if !result.isHealthy { throw ExitCode.failure }
   }
 }

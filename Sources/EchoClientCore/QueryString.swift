@@ -1,3 +1,5 @@
+import GRPCWire
+
 /// Reads `application/x-www-form-urlencoded` query strings: `+` is a space, `%XX` a byte.
 enum QueryString {
   /// The decoded value of the first parameter named `name` in `query` (the part after `?`),
@@ -26,14 +28,9 @@ enum QueryString {
       let byte = utf8[index]
       if byte == UInt8(ascii: "+") {
         bytes.append(UInt8(ascii: " "))
-      } else if byte == UInt8(ascii: "%"),
-        let high = utf8.index(index, offsetBy: 1, limitedBy: utf8.endIndex),
-        let low = utf8.index(index, offsetBy: 2, limitedBy: utf8.endIndex),
-        low != utf8.endIndex,
-        let highValue = Self.hexValue(utf8[high]), let lowValue = Self.hexValue(utf8[low])
-      {
-        bytes.append(highValue << 4 | lowValue)
-        index = utf8.index(after: low)
+      } else if byte == UInt8(ascii: "%"), let escaped = PercentEscape.byte(in: utf8, at: index) {
+        bytes.append(escaped)
+        index = utf8.index(index, offsetBy: 3)
         continue
       } else {
         bytes.append(byte)
@@ -41,14 +38,5 @@ enum QueryString {
       index = utf8.index(after: index)
     }
     return String(decoding: bytes, as: UTF8.self)
-  }
-
-  private static func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-    default: nil
-    }
   }
 }

@@ -11,6 +11,18 @@ public enum HealthProbe {
     case unhealthy(status: Int, body: String)
     /// No HTTP answer at all (refused, timed out, garbage).
     case unreachable(String)
+
+    /// Whether the probed process is serving: what a health check's exit code says.
+    public var isHealthy: Bool { self == .healthy }
+
+    /// One line for the health check's output.
+    public var summary: String {
+      switch self {
+      case .healthy: "serving"
+      case .unhealthy(let status, let body): "not serving: HTTP \(status) \(body)"
+      case .unreachable(let reason): "unreachable: \(reason)"
+      }
+    }
   }
 
   /// Probes `host:port` over HTTP/1.1, giving up after `timeout`.

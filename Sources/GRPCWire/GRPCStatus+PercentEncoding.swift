@@ -32,7 +32,7 @@ extension GRPCStatus {
     var index = utf8.startIndex
     while index != utf8.endIndex {
       let byte = utf8[index]
-      if byte == UInt8(ascii: "%"), let escaped = Self.escapedByte(in: utf8, after: index) {
+      if byte == UInt8(ascii: "%"), let escaped = PercentEscape.byte(in: utf8, at: index) {
         decoded.append(escaped)
         index = utf8.index(index, offsetBy: 3)
       } else {
@@ -49,25 +49,5 @@ extension GRPCStatus {
 
   private static func hexDigit(_ nibble: UInt8) -> UInt8 {
     nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
-  }
-
-  /// The byte encoded by the two hex digits after `percent`, or nil if they are not both there.
-  private static func escapedByte<View: Collection<UInt8>>(
-    in utf8: View, after percent: View.Index
-  ) -> UInt8? {
-    let high = utf8.index(after: percent)
-    guard high != utf8.endIndex, let highValue = Self.hexValue(utf8[high]) else { return nil }
-    let low = utf8.index(after: high)
-    guard low != utf8.endIndex, let lowValue = Self.hexValue(utf8[low]) else { return nil }
-    return highValue << 4 | lowValue
-  }
-
-  private static func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-    default: nil
-    }
   }
 }
