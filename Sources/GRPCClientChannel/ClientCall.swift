@@ -13,7 +13,11 @@ final class ClientCall {
   private let promise: EventLoopPromise<GRPCUnaryResult>
   var reader: GRPCUnaryResponseReader
   private(set) var isFinished = false
-  private var deadlineTask: Scheduled<Void>?
+  /// When the call must end, on the event loop's clock; watched by a ``CallDeadlineTimer``.
+  private(set) var deadline = NIODeadline.distantFuture
+  /// The timer watching the deadline, and the call's place in its list.
+  private var deadlineTimer: CallDeadlineTimer?
+  var deadlineSlot: Int?
   /// Set once the request is on a stream, so a cancellation can reset it.
   private(set) var stream: (id: Int32, connection: GRPCClientConnectionHandler)?
 
@@ -34,14 +38,12 @@ final class ClientCall {
     self.reader = GRPCUnaryResponseReader(maxMessageSize: maxResponseSize)
   }
 
-  /// Starts the deadline clock; a call still running when it fires is reset and ends with
-  /// `DEADLINE_EXCEEDED`.
-  func armDeadline() {
-    let remaining = self.timeout - (ContinuousClock.now - self.startTime)
-    let call = NIOLoopBound(self, eventLoop: self.eventLoop)
-    self.deadlineTask = self.eventLoop.scheduleTask(in: TimeAmount(remaining)) {
-      call.value.abandon(GRPCStatus(code: .deadlineExceeded, message: "deadline exceeded"))
-    }
+  /// Starts the deadline clock; a call still running when its deadline passes is reset and
+  /// ends with `DEADLINE_EXCEEDED`.
+  func armDeadline(on timer: CallDeadlineTimer) {
+    self.deadline = .now() + TimeAmount(self.remainingTime)
+    self.deadlineTimer = timer
+    timer.add(self)
   }
 
   /// The time left before the deadline, for `grpc-timeout`.
@@ -73,8 +75,8 @@ final class ClientCall {
   func finish(_ status: GRPCStatus, message: ByteBuffer?, peer: String?) {
     guard !self.isFinished else { return }
     self.isFinished = true
-    self.deadlineTask?.cancel()
-    self.deadlineTask = nil
+    self.deadlineTimer?.remove(self)
+    self.deadlineTimer = nil
     let elapsed = ContinuousClock.now - self.startTime
     self.method.finished(status.code, after: elapsed)
     self.promise.succeed(

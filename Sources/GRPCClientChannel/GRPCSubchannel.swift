@@ -26,6 +26,8 @@ final class GRPCSubchannel: Sendable {
     var failedAttempts = 0
     /// Connections that received GOAWAY and finish their calls before closing.
     var draining: [ObjectIdentifier: GRPCClientConnectionHandler] = [:]
+    /// One timer for the deadlines of every call started here.
+    var deadlines: CallDeadlineTimer
   }
 
   let address: SocketAddress
@@ -49,7 +51,8 @@ final class GRPCSubchannel: Sendable {
     self.configuration = configuration
     self.logger = logger
     self.reconnectDue = reconnectDue
-    self.state = .makeBoxSendingValue(LoopState(), eventLoop: eventLoop)
+    self.state = .makeBoxSendingValue(
+      LoopState(deadlines: CallDeadlineTimer(eventLoop: eventLoop)), eventLoop: eventLoop)
   }
 
   /// Where the subchannel stands, for the picker.
@@ -68,7 +71,7 @@ final class GRPCSubchannel: Sendable {
   /// Starts a call picked for this subchannel; fails it when there is no connection after all.
   func start(_ call: ClientCall) {
     self.eventLoop.assertInEventLoop()
-    call.armDeadline()
+    call.armDeadline(on: self.state.value.deadlines)
     switch self.state.value.phase {
     case .ready(let connection):
       connection.start(call)

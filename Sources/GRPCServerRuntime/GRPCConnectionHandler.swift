@@ -29,6 +29,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   /// When bytes last arrived; keepalive pings only a silent client.
   private var lastRead = NIODeadline.now()
   private var keepalive: RepeatedTask?
+  /// The connection's one deadline timer and when it fires (see `armDeadlineTimer`).
+  private var deadlineTimer: (deadline: NIODeadline, task: Scheduled<Void>)?
 
   private(set) var allocator = ByteBufferAllocator()
   /// The response headers of a call without metadata or compression, built once per connection
@@ -65,6 +67,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   func handlerRemoved(context: ChannelHandlerContext) {
     self.keepalive?.cancel()
     self.keepalive = nil
+    self.deadlineTimer?.task.cancel()
+    self.deadlineTimer = nil
     self.cancelAllCalls()
     self.context = nil
   }
@@ -285,12 +289,7 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
       call.finish(status)
       return
     }
-    if let deadline = call.deadline {
-      let handler = NIOLoopBound(self, eventLoop: call.eventLoop)
-      call.deadlineTimer = call.eventLoop.scheduleTask(deadline: deadline) {
-        handler.value.deadlineExceeded(streamID: streamID)
-      }
-    }
+    if let deadline = call.deadline { self.armDeadlineTimer(for: deadline, context: context) }
     if endStream { self.endOfRequests(call) }
   }
 
@@ -347,10 +346,36 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
     call.dispatch.cancel(call)
   }
 
-  fileprivate func deadlineExceeded(streamID: Int32) {
-    guard let call = self.calls[streamID], !call.isFinished else { return }
-    call.deadlineTimer = nil
-    self.fail(call, GRPCStatus(code: .deadlineExceeded, message: "deadline exceeded"))
+  /// Arms the connection's one deadline timer for `deadline`, unless it fires earlier already.
+  ///
+  /// One timer per connection, not one per call: a call that finishes in time (nearly all do)
+  /// then costs no timer at all, where scheduling and cancelling one per call was a heap insert
+  /// and a linear-time removal on the event loop's timer queue for every RPC.
+  private func armDeadlineTimer(for deadline: NIODeadline, context: ChannelHandlerContext) {
+    if let armed = self.deadlineTimer, armed.deadline <= deadline { return }
+    self.deadlineTimer?.task.cancel()
+    let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+    let task = context.eventLoop.scheduleTask(deadline: deadline) {
+      handler.value.expireDeadlines()
+    }
+    self.deadlineTimer = (deadline, task)
+  }
+
+  /// Ends every call whose deadline has passed and re-arms for the earliest one still ahead.
+  private func expireDeadlines() {
+    self.deadlineTimer = nil
+    guard let context = self.context else { return }
+    let now = NIODeadline.now()
+    var next: NIODeadline?
+    for call in Array(self.calls.values) where !call.isFinished {
+      guard let deadline = call.deadline else { continue }
+      if deadline <= now {
+        self.fail(call, GRPCStatus(code: .deadlineExceeded, message: "deadline exceeded"))
+      } else {
+        next = min(next ?? deadline, deadline)
+      }
+    }
+    if let next { self.armDeadlineTimer(for: next, context: context) }
   }
 }
 

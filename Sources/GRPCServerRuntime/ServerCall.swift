@@ -36,7 +36,6 @@ public final class ServerCall {
   /// never touches its connection again.
   private unowned(unsafe) let connection: GRPCConnectionHandler
   private var headersSent = false
-  var deadlineTimer: Scheduled<Void>?
   /// The handler, driven by the connection as messages arrive.
   var dispatch: CallDispatch
   /// Reassembles request messages from DATA frames.
@@ -108,8 +107,6 @@ public final class ServerCall {
     self.eventLoop.preconditionInEventLoop()
     guard !self.isFinished else { return }
     self.isFinished = true
-    self.deadlineTimer?.cancel()
-    self.deadlineTimer = nil
     var trailers = status.code == .ok ? Self.okTrailers : [("grpc-status", status.code.headerValue)]
     if !status.message.isEmpty {
       trailers.append(("grpc-message", GRPCStatus.percentEncode(status.message)))
@@ -132,8 +129,6 @@ public final class ServerCall {
   func markCancelled() {
     guard !self.isFinished else { return }
     self.isFinished = true
-    self.deadlineTimer?.cancel()
-    self.deadlineTimer = nil
     let code = self.rpcDeadline?.codeForEarlyEnd(at: .now) ?? .canceled
     self.metrics.handled(code, after: self.startTime.elapsed)
   }

@@ -249,6 +249,27 @@ def test_server_enforces_deadline_on_its_own(server, protos):
     assert after["Canceled"] == before["Canceled"], after
 
 
+def test_server_deadlines_on_one_connection_fire_in_deadline_order(server):
+    """One timer serves all calls of a connection: a later call with an earlier deadline must
+    still end first, a call without a deadline must not end, and each ends on time."""
+    with H2Client(server) as client:
+        slow = client.request(BIDI, GRPC_HEADERS + [("grpc-timeout", "900m")], body=None,
+                              end_stream=False)
+        fast = client.request(BIDI, GRPC_HEADERS + [("grpc-timeout", "200m")], body=None,
+                              end_stream=False)
+        endless = client.request(BIDI, GRPC_HEADERS, body=None, end_stream=False)
+        started = time.monotonic()
+        fast_result = client.wait_stream(fast, timeout=3)
+        fast_elapsed = time.monotonic() - started
+        slow_result = client.wait_stream(slow, timeout=3)
+        slow_elapsed = time.monotonic() - started
+        endless_result = client.wait_stream(endless, timeout=0.3)
+    assert fast_result.grpc_status == "4" and slow_result.grpc_status == "4"
+    assert 0.15 < fast_elapsed < 0.7, fast_elapsed
+    assert 0.85 < slow_elapsed < 1.6, slow_elapsed
+    assert not endless_result.ended, "a call without grpc-timeout was ended by the server"
+
+
 def test_cancelled_bidi_is_counted_canceled(server, channel, protos):
     def canceled(m):
         return handled(m, BIDI, "bidi_stream", "Canceled")
