@@ -78,31 +78,11 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
     }
   }
 
+  /// Answers the request and records it in the gateway's HTTP metrics.
   private func write(
     _ response: HTTP1Response, for head: HTTPRequestHead, context: ChannelHandlerContext
   ) {
-    var headers = HTTPHeaders()
-    headers.reserveCapacity(response.headers.count + 3)
-    headers.add(name: "Content-Type", value: response.contentType)
-    headers.add(name: "Content-Length", value: String(response.body.readableBytes))
-    for (name, value) in response.headers { headers.add(name: name, value: value) }
-    let keepAlive = head.isKeepAlive
-    if !keepAlive { headers.add(name: "Connection", value: "close") }
-    context.write(
-      self.wrapOutboundOut(
-        .head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))),
-      promise: nil)
-    if head.method != .HEAD {
-      context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
-    }
-    if keepAlive {
-      context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
-    } else {
-      let channel = context.channel
-      context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
-        channel.close(promise: nil)
-      }
-    }
+    response.write(answering: head, on: context)
     let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
     self.metrics.record(
       method: head.method, path: path, status: Int(response.status.code),

@@ -36,29 +36,7 @@ final class HTTP1EndpointHandler: ChannelInboundHandler {
   }
 
   private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
-    let response = self.router.respond(to: head)
-    var headers = HTTPHeaders()
-    headers.reserveCapacity(response.headers.count + 3)
-    headers.add(name: "Content-Type", value: response.contentType)
-    headers.add(name: "Content-Length", value: String(response.body.readableBytes))
-    for (name, value) in response.headers { headers.add(name: name, value: value) }
-    let keepAlive = head.isKeepAlive
-    if !keepAlive { headers.add(name: "Connection", value: "close") }
-
-    let responseHead = HTTPResponseHead(
-      version: head.version, status: response.status, headers: headers)
-    context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
-    if head.method != .HEAD {
-      context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
-    }
-    if keepAlive {
-      context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
-    } else {
-      let channel = context.channel
-      context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
-        channel.close(promise: nil)
-      }
-    }
+    self.router.respond(to: head).write(answering: head, on: context)
   }
 }
 
