@@ -1,5 +1,6 @@
 import GRPCClientChannel
 import GRPCPrometheus
+import GRPCServerRuntime
 import Logging
 import NIOCore
 import NIOExtras
@@ -53,16 +54,7 @@ public final class EchoGateway: Sendable {
     let limits = GatewayRoute.Limits(
       maxMessageBytes: self.configuration.maxMessageBytes,
       maxURILength: self.configuration.maxURILength)
-    let listener = try await ServerBootstrap(group: self.group)
-      .serverChannelOption(.backlog, value: 1024)
-      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-      .serverChannelInitializer { channel in
-        channel.eventLoop.makeCompletedFuture {
-          try channel.pipeline.syncOperations.addHandler(
-            quiescing.makeServerChannelHandler(channel: channel))
-        }
-      }
-      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+    let listener = try await ServerBootstrap.listening(group: self.group, quiescing: quiescing)
       .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
           try channel.pipeline.syncOperations.configureHTTPServerPipeline(

@@ -37,16 +37,7 @@ public final class MultiplexedServer: Sendable {
   /// to get an ephemeral one).
   public func start(host: String, port: Int) async throws -> SocketAddress {
     let quiescing = ServerQuiescingHelper(group: self.group)
-    let channel = try await ServerBootstrap(group: self.group)
-      .serverChannelOption(.backlog, value: 1024)
-      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-      .serverChannelInitializer { channel in
-        channel.eventLoop.makeCompletedFuture {
-          try channel.pipeline.syncOperations.addHandler(
-            quiescing.makeServerChannelHandler(channel: channel))
-        }
-      }
-      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+    let channel = try await ServerBootstrap.listening(group: self.group, quiescing: quiescing)
       .childChannelOption(.maxMessagesPerRead, value: 16)
       .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
