@@ -20,7 +20,7 @@ command -v h2load >/dev/null || { echo "bench: h2load missing (make deps install
 
 out=$root/.build-bench
 mkdir -p "$out"
-swift build -c release --static-swift-stdlib --product EchoServer --scratch-path "$root/.build-static" >&2
+RELEASE_SCRATCH=$root/.build-static "$root/scripts/build-release.sh" EchoServer >&2
 [ -x "$out/echo-reference" ] || bash "$shared/reference-go/build.sh" "$out/echo-reference" >&2
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -18,9 +18,7 @@ command -v wrk >/dev/null || { echo "bench: wrk missing (make deps installs it)"
 
 out=$root/.build-bench
 mkdir -p "$out"
-release=(swift build -c release --static-swift-stdlib --scratch-path "$root/.build-static")
-"${release[@]}" --product EchoServer >&2
-"${release[@]}" --product EchoClient >&2
+RELEASE_SCRATCH=$root/.build-static "$root/scripts/build-release.sh" EchoServer EchoClient >&2
 [ -x "$out/echo-reference" ] || bash "$shared/reference-go/build.sh" "$out/echo-reference" >&2
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

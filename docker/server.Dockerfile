@@ -28,13 +28,15 @@ RUN --mount=type=cache,target=/src/.build,id=grpc-prometheus-echo-swiftpm,sharin
 COPY Sources ./Sources
 COPY Tests ./Tests
 
-# --static-swift-stdlib links the Swift runtime and Foundation into the binary, so the runtime
-# image needs no Swift toolchain: what is left dynamic is glibc, libstdc++/libgcc (both in
-# debian:bookworm-slim), libnghttp2 and zlib. The build cache mount keeps .build between builds
-# (shared with client.Dockerfile; `locked` serialises the two when compose builds them together).
+# scripts/build-release.sh is the release build `make run` and `make bench` use: the Swift runtime
+# and Foundation linked statically, so the runtime image needs no Swift toolchain (what is left
+# dynamic is glibc, libstdc++/libgcc (both in debian:bookworm-slim), libnghttp2 and zlib), and no
+# run-time exclusivity checks. The build cache mount keeps .build between builds (shared with the
+# other image; `locked` serialises the two when compose builds them together).
+COPY scripts/build-release.sh ./scripts/
 RUN --mount=type=cache,target=/src/.build,id=grpc-prometheus-echo-swiftpm,sharing=locked \
-    swift build -c release --product EchoServer --static-swift-stdlib \
- && install -D -m 0755 "$(swift build -c release --show-bin-path)/EchoServer" /out/EchoServer
+    scripts/build-release.sh EchoServer \
+ && install -D -m 0755 "$(scripts/build-release.sh --bin-path)/EchoServer" /out/EchoServer
 
 FROM ${RUNTIME_IMAGE}
 RUN apt-get update \

@@ -204,8 +204,8 @@ extension GRPCClientConnectionHandler: NGHTTP2SessionDelegate {
     self.calls[streamID]?.reader.receive(headers)
   }
 
-  func didReceiveData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
-    self.calls[streamID]?.reader.receive(bytes)
+  func didReceiveData(streamID: Int32, data: ByteBuffer) {
+    self.calls[streamID]?.reader.receive(data)
   }
 
   func didReceiveEndStream(streamID: Int32) {

@@ -48,10 +48,10 @@ public struct GRPCUnaryResponseReader: Sendable {
     }
   }
 
-  /// Takes in DATA bytes, valid only during the call.
-  public mutating func receive(_ bytes: UnsafeRawBufferPointer) {
+  /// Takes in DATA bytes.
+  public mutating func receive(_ data: ByteBuffer) {
     guard self.wireError == nil else { return }
-    self.deframer.append(contentsOf: bytes)
+    self.deframer.append(data)
     do {
       while let message = try self.deframer.next() {
         self.messages.append(message)

@@ -4,10 +4,9 @@ import NIOCore
 /// Drives a call's handler as request messages arrive, enforcing the method's message cardinality.
 enum CallDispatch {
   /// Unary: holds the single request until the client half-closes, then runs the handler inline.
-  case unary(
-    @Sendable (ByteBuffer, ServerCall) throws(GRPCStatus) -> [UInt8], request: ByteBuffer?)
+  case unary(@Sendable (ByteBuffer, ServerCall) throws(GRPCStatus) -> Void, request: ByteBuffer?)
   case stream(any RPCStreamHandler)
-  /// The call was rejected before a handler was made.
+  /// The call was rejected before a handler was made, or its unary handler has run.
   case none
 
   init(_ handler: RPCMethodDefinition.Handler?) {
@@ -34,7 +33,7 @@ enum CallDispatch {
     }
   }
 
-  func endOfRequests(on call: ServerCall) throws(GRPCStatus) {
+  mutating func endOfRequests(on call: ServerCall) throws(GRPCStatus) {
     switch self {
     case .unary(let body, let request):
       guard let request else {
@@ -42,7 +41,10 @@ enum CallDispatch {
           code: .internalError,
           message: "unary method \(call.method.method) received no request message")
       }
-      call.send(serialized: try body(request, call))
+      // Let go of the request (a slice of the connection's receive buffer) before the call
+      // object is released, which happens only once its stream has closed.
+      self = .none
+      try body(request, call)
       call.finish(.ok)
     case .stream(let handler):
       try handler.endOfRequests(on: call)

@@ -35,7 +35,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   private(set) var allocator = ByteBufferAllocator()
   /// The response headers of a call without metadata or compression, built once per connection
   /// and shared by its calls, so the common case allocates nothing.
-  let plainResponseHeaders: [(String, String)]
+  let plainResponseHeaders: [NGHTTP2HeaderField]
 
   init(router: RPCRouter, configuration: ServerRuntimeConfiguration, logger: Logger) {
     self.router = router
@@ -78,7 +78,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     self.lastRead = .now()
     self.isReading = true
     do {
-      try buffer.withUnsafeReadableBytes { try self.session.receive($0) }
+      try self.session.receive(buffer)
     } catch {
       self.logger.info(
         "closing HTTP/2 connection after a protocol error",
@@ -201,7 +201,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
   // MARK: Calls sending (used by ServerCall)
 
-  func sendHeaders(_ headers: [(String, String)], on call: ServerCall) {
+  func sendHeaders(_ headers: [NGHTTP2HeaderField], on call: ServerCall) {
     self.submit { () throws(NGHTTP2Error) in
       try self.session.submitResponseHeaders(
         streamID: call.streamID, headers: headers, endStream: false)
@@ -216,14 +216,14 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     self.outputQueued()
   }
 
-  func sendTrailers(_ trailers: [(String, String)], on call: ServerCall) {
+  func sendTrailers(_ trailers: [NGHTTP2HeaderField], on call: ServerCall) {
     self.submit { () throws(NGHTTP2Error) in
       try self.session.sendTrailers(streamID: call.streamID, headers: trailers)
     }
     self.outputQueued()
   }
 
-  func sendTrailersOnly(_ headers: [(String, String)], on call: ServerCall) {
+  func sendTrailersOnly(_ headers: [NGHTTP2HeaderField], on call: ServerCall) {
     self.submit { () throws(NGHTTP2Error) in
       try self.session.submitResponseHeaders(
         streamID: call.streamID, headers: headers, endStream: true)
@@ -293,9 +293,9 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
     if endStream { self.endOfRequests(call) }
   }
 
-  func didReceiveData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
+  func didReceiveData(streamID: Int32, data: ByteBuffer) {
     guard let call = self.calls[streamID], !call.isFinished else { return }
-    call.deframer.append(contentsOf: bytes)
+    call.deframer.append(data)
     do {
       while let message = try call.deframer.next() {
         call.metrics.receivedMessage()

@@ -13,13 +13,7 @@ extension RPCMethodDefinition {
     RPCMethodDefinition(
       method: GRPCMethod(service: service, method: method, type: .unary),
       handler: .unary { (payload, call) throws(GRPCStatus) in
-        let reply = try body(Request(requestPayload: payload), call)
-        do {
-          return try reply.serializedBytes()
-        } catch {
-          throw GRPCStatus(
-            code: .internalError, message: "could not serialize the response: \(error)")
-        }
+        call.send(try body(Request(requestPayload: payload), call))
       })
   }
 

@@ -6,9 +6,10 @@ import NIOCore
 public struct RPCMethodDefinition: Sendable {
   /// How the runtime drives the method's handler.
   public enum Handler: Sendable {
-    /// One request, one reply (serialized), computed synchronously on the event loop from the
-    /// request payload.
-    case unary(@Sendable (ByteBuffer, ServerCall) throws(GRPCStatus) -> [UInt8])
+    /// One request, one reply: runs synchronously on the event loop once the client has
+    /// half-closed, with the request payload, and replies through ``ServerCall/send(_:)-(ByteBuffer)``;
+    /// the runtime then finishes the call with OK (unless the handler finished it).
+    case unary(@Sendable (ByteBuffer, ServerCall) throws(GRPCStatus) -> Void)
     /// Any message pattern; the factory makes one handler per call.
     case stream(@Sendable () -> any RPCStreamHandler)
   }

@@ -3,13 +3,13 @@ import NGHTTP2
 
 /// What the server needs from a request's header block, read in one pass.
 struct RequestHead {
-  var method: Substring = ""
+  var method = ""
   var path = ""
-  var contentType: Substring?
+  var contentType: String?
   /// The raw `grpc-encoding` value; `nil` when absent.
-  var encodingHeader: Substring?
+  var encodingHeader: String?
   var acceptEncodings: GRPCMessageEncodingSet = .identity
-  var timeoutHeader: Substring?
+  var timeoutHeader: String?
   var metadata: [(name: String, value: String)] = []
   /// The block was over the advertised header list size and arrived cut short.
   var exceedsSizeLimit = false
@@ -22,13 +22,13 @@ struct RequestHead {
       switch name.utf8.count {
       case 2 where name == "te": continue
       case 5 where name == ":path": self.path = value
-      case 7 where name == ":method": self.method = Substring(value)
+      case 7 where name == ":method": self.method = value
       case 7 where name == ":scheme": continue
       case 10 where name == ":authority": continue
       case 10 where name == "user-agent": self.metadata.append((name, value))
-      case 12 where name == "content-type": self.contentType = Substring(value)
-      case 12 where name == "grpc-timeout": self.timeoutHeader = Substring(value)
-      case 13 where name == "grpc-encoding": self.encodingHeader = Substring(value)
+      case 12 where name == "content-type": self.contentType = value
+      case 12 where name == "grpc-timeout": self.timeoutHeader = value
+      case 13 where name == "grpc-encoding": self.encodingHeader = value
       case 20 where name == "grpc-accept-encoding":
         self.acceptEncodings = GRPCMessageEncodingSet(acceptEncodingHeader: value)
       default:
@@ -39,7 +39,7 @@ struct RequestHead {
 
   /// A request that is not gRPC at all gets a plain HTTP answer (with a gRPC status for clients
   /// that look only at that), before any method is resolved or counted.
-  var httpRejection: [(String, String)]? {
+  var httpRejection: [NGHTTP2HeaderField]? {
     // A block cut short may lack the fields checked here; it is refused as a gRPC call below.
     guard !self.exceedsSizeLimit else { return nil }
     if self.method != "POST" {
@@ -96,7 +96,7 @@ struct RequestHead {
     return nil
   }
 
-  private static func rejection(status: String, message: String) -> [(String, String)] {
+  private static func rejection(status: String, message: String) -> [NGHTTP2HeaderField] {
     [
       (":status", status),
       ("content-type", GRPCContentType.responseHeaderValue),

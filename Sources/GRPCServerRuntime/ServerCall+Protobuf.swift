@@ -5,11 +5,18 @@ import SwiftProtobuf
 extension ServerCall {
   /// Serializes and sends one response message.
   public func send(_ message: some SwiftProtobuf.Message) {
+    let serialized: LengthPrefixedMessage
     do {
-      self.send(serialized: try message.serializedBytes())
+      serialized = try message.serializedBytes()
     } catch {
       self.finish(
         GRPCStatus(code: .internalError, message: "could not serialize the response: \(error)"))
+      return
+    }
+    if self.responseEncoding == .identity {
+      self.send(framed: serialized.framed)
+    } else {
+      self.send(serialized.payload)
     }
   }
 }

@@ -1,5 +1,6 @@
 import GRPCPrometheus
 import GRPCWire
+import NGHTTP2
 import NIOCore
 
 /// The server side of one RPC: what the client asked for, and the way to answer.
@@ -30,7 +31,7 @@ public final class ServerCall {
   let route: RPCRouter.Route
   var metrics: ServerMethodMetrics { self.route.metrics }
   private let startTime: NIODeadline
-  private let responseEncoding: GRPCMessageEncoding
+  let responseEncoding: GRPCMessageEncoding
   /// `unowned(unsafe)` (a plain pointer, no reference counting on the hot path) is sound because
   /// the connection finishes or cancels every call before it goes away, and a finished call
   /// never touches its connection again.
@@ -68,38 +69,25 @@ public final class ServerCall {
 
   /// Sends one response message (a serialized payload; the runtime frames and compresses it).
   public func send(_ payload: ByteBuffer) {
-    self.send(payloadSize: payload.readableBytes) { framer, framed throws(GRPCWireError) in
-      try framer.append(payload, to: &framed)
+    guard !self.isFinished else { return }
+    var framed = self.connection.allocator.buffer(
+      capacity: payload.readableBytes + GRPCMessageDeframer.prefixLength)
+    do {
+      try GRPCMessageFramer(encoding: self.responseEncoding).append(payload, to: &framed)
+    } catch {
+      self.finish(GRPCStatus(code: .internalError, message: error.message))
+      return
     }
+    self.send(framed: framed)
   }
 
-  /// Sends one serialized response message without first copying it into a `ByteBuffer`.
-  public func send(serialized payload: [UInt8]) {
-    self.send(payloadSize: payload.count) { framer, framed throws(GRPCWireError) in
-      if framer.encoding == .identity {
-        GRPCMessageFramer.appendMessage(to: &framed) { $0.writeBytes(payload) }
-      } else {
-        try framer.append(ByteBuffer(bytes: payload), to: &framed)
-      }
-    }
-  }
-
-  private func send(
-    payloadSize: Int,
-    _ frame: (GRPCMessageFramer, inout ByteBuffer) throws(GRPCWireError) -> Void
-  ) {
+  /// Sends one message that is already length-prefixed (and compressed if it should be).
+  func send(framed: ByteBuffer) {
     self.eventLoop.preconditionInEventLoop()
     guard !self.isFinished else { return }
     if !self.headersSent { self.sendHeaders() }
-    do {
-      var framed = self.connection.allocator.buffer(
-        capacity: payloadSize + GRPCMessageDeframer.prefixLength)
-      try frame(GRPCMessageFramer(encoding: self.responseEncoding), &framed)
-      self.connection.sendData(framed, on: self)
-      self.metrics.sentMessage()
-    } catch {
-      self.finish(GRPCStatus(code: .internalError, message: error.message))
-    }
+    self.connection.sendData(framed, on: self)
+    self.metrics.sentMessage()
   }
 
   /// Ends the call with a status (trailers-only when nothing was sent yet).
@@ -107,7 +95,8 @@ public final class ServerCall {
     self.eventLoop.preconditionInEventLoop()
     guard !self.isFinished else { return }
     self.isFinished = true
-    var trailers = status.code == .ok ? Self.okTrailers : [("grpc-status", status.code.headerValue)]
+    var trailers: [NGHTTP2HeaderField] =
+      status.code == .ok ? Self.okTrailers : [("grpc-status", status.code.headerValue)]
     if !status.message.isEmpty {
       trailers.append(("grpc-message", GRPCStatus.percentEncode(status.message)))
     }
@@ -140,9 +129,11 @@ public final class ServerCall {
 
   /// The trailers of a successful call without metadata: shared, so the common case allocates
   /// nothing.
-  private static let okTrailers = [("grpc-status", GRPCStatus.Code.ok.headerValue)]
+  private static let okTrailers: [NGHTTP2HeaderField] = [
+    ("grpc-status", GRPCStatus.Code.ok.headerValue)
+  ]
 
-  private func responseHeaders() -> [(String, String)] {
+  private func responseHeaders() -> [NGHTTP2HeaderField] {
     var headers = self.connection.plainResponseHeaders
     if self.responseEncoding != .identity {
       headers.append(("grpc-encoding", self.responseEncoding.headerValue))

@@ -14,7 +14,21 @@ public enum GRPCContentType: Hashable, Sendable {
 
   /// Parses a `content-type` value; media types are case-insensitive and parameters
   /// (`; charset=utf-8`) are ignored. Nil for anything that is not gRPC over protobuf.
+  public init?(headerValue: String) {
+    // Nearly every client sends exactly this: one byte comparison instead of a parse.
+    if headerValue == Self.responseHeaderValue {
+      self = .grpc
+    } else {
+      self.init(parsing: headerValue)
+    }
+  }
+
+  /// Parses a `content-type` value; see ``init(headerValue:)-(String)``.
   public init?(headerValue: some StringProtocol) {
+    self.init(parsing: headerValue)
+  }
+
+  private init?(parsing headerValue: some StringProtocol) {
     let utf8 = Substring(headerValue).utf8
     let mediaType = utf8[..<(utf8.firstIndex(of: UInt8(ascii: ";")) ?? utf8.endIndex)]
       .trimmingHTTPWhitespace()

@@ -4,7 +4,8 @@ import NIOCore
 /// a message across many chunks, many messages in one chunk, or both.
 ///
 /// Feed chunks with `append` and pop messages with ``next()`` until it returns nil; at end of
-/// stream call ``finish()``. Uncompressed messages are slices of the buffered bytes, not copies.
+/// stream call ``finish()``. Uncompressed messages are slices of the buffered bytes, not copies,
+/// and a chunk holding whole messages is not copied either.
 /// Errors are sticky: once ``next()`` throws, it throws the same error on every call, and the
 /// stream should be failed with ``GRPCWireError/statusCode``.
 public struct GRPCMessageDeframer: Sendable {
@@ -50,17 +51,6 @@ public struct GRPCMessageDeframer: Sendable {
     }
   }
 
-  /// Buffers a chunk of the stream's DATA from memory the caller owns only for this call (such
-  /// as an nghttp2 data callback's pointer); the bytes are copied once.
-  public mutating func append(contentsOf chunk: UnsafeRawBufferPointer) {
-    if self.buffer.readableBytes == 0 {
-      self.buffer.clear()
-    } else {
-      self.compactBeforeWrite()
-    }
-    self.buffer.writeBytes(chunk)
-  }
-
   /// Returns the next complete message, or nil until more bytes arrive.
   ///
   /// Throws as soon as the 5-byte prefix is buffered if it announces a message over
@@ -76,6 +66,11 @@ public struct GRPCMessageDeframer: Sendable {
     guard self.buffer.readableBytes - Self.prefixLength >= Int(length) else { return nil }
     self.buffer.moveReaderIndex(forwardBy: Self.prefixLength)
     guard var message = self.buffer.readSlice(length: Int(length)) else { return nil }
+    if self.buffer.readableBytes == 0 {
+      // Let go of the chunk (often a slice of the connection's receive buffer, which the
+      // channel can then reuse); the message slice keeps what it needs.
+      self.buffer = ByteBuffer()
+    }
     guard isCompressed else { return message }
     return try self.encoding.decompress(
       &message,

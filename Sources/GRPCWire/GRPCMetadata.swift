@@ -13,14 +13,20 @@ public enum GRPCMetadata {
   /// `google.rpc.Status` that must agree with `grpc-status`), so it travels with the status, not
   /// as free-form metadata; grpc-go treats it the same way. `user-agent` and the retry headers
   /// (`grpc-previous-rpc-attempts`, `grpc-retry-pushback-ms`) are metadata.
+  @inlinable
   public static func isReservedHeader(_ name: some StringProtocol) -> Bool {
-    if name.utf8.first == UInt8(ascii: ":") { return true }
-    switch name {
-    case "content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding",
-      "grpc-message-type", "grpc-status", "grpc-message", "grpc-status-details-bin":
-      return true
-    default:
-      return false
+    let utf8 = name.utf8
+    if utf8.first == UInt8(ascii: ":") { return true }
+    // Switching on the length first costs one comparison per header instead of one per name.
+    switch utf8.count {
+    case 2: return name == "te"
+    case 11: return name == "grpc-status"
+    case 12: return name == "content-type" || name == "grpc-timeout" || name == "grpc-message"
+    case 13: return name == "grpc-encoding"
+    case 17: return name == "grpc-message-type"
+    case 20: return name == "grpc-accept-encoding"
+    case 23: return name == "grpc-status-details-bin"
+    default: return false
     }
   }
 

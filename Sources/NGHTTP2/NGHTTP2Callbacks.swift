@@ -101,7 +101,8 @@ private func onDataChunkRecv(
   return Int32(
     withSession(userData) { session in
       session.delegate?.didReceiveData(
-        streamID: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length))
+        streamID: streamID,
+        data: session.inboundSlice(UnsafeRawBufferPointer(start: data, count: length)))
       return 0
     })
 }

@@ -5,7 +5,7 @@ import NIOCore
 /// submissions in, bytes out.
 ///
 /// The session never touches a socket. The connection handler feeds what it reads to
-/// ``receive(_:)-(UnsafeRawBufferPointer)``, lets the ``delegate`` react to the events (submitting
+/// ``receive(_:)``, lets the ``delegate`` react to the events (submitting
 /// replies from inside them if it likes), then calls ``drain(into:)`` once per read burst and
 /// writes and flushes the result once: `nghttp2_session_mem_send` yields one frame per call, and
 /// batching them is what makes the server fast.
@@ -47,6 +47,10 @@ public final class NGHTTP2Session {
   /// that drove nghttp2 into the callback.
   var callbackError: NGHTTP2Error?
 
+  /// The buffer `receive` is feeding to nghttp2 and the address of its readable bytes, while it
+  /// runs: DATA payloads point into it.
+  private var inbound: (buffer: ByteBuffer, base: UnsafeRawPointer)?
+
   /// True while nghttp2 runs inside `receive` or `drain`: neither may be re-entered from a
   /// delegate event.
   private var isProcessing = false
@@ -67,6 +71,9 @@ public final class NGHTTP2Session {
       nghttp2_option_set_peer_max_concurrent_streams(
         options, UInt32(clamping: settings.peerMaxConcurrentStreams))
     }
+    // No RFC 7540 priority tree (gRPC never uses it; SETTINGS_NO_RFC7540_PRIORITIES below tells
+    // the peer), and so no closed streams kept around for it: both cost work on every stream.
+    nghttp2_option_set_no_closed_streams(options, 1)
 
     let userData = Unmanaged.passUnretained(self).toOpaque()
     let callbacks = NGHTTP2Callbacks.shared.pointer
@@ -83,6 +90,7 @@ public final class NGHTTP2Session {
 
   deinit {
     nghttp2_session_del(self.sessionPointer)
+    self.headerEncoder.deallocate()
   }
 
   /// The nghttp2 session; always set after `init`.
@@ -111,26 +119,39 @@ public final class NGHTTP2Session {
     !self.streams.isEmpty
   }
 
-  /// Feeds bytes read from the connection to nghttp2, which calls the delegate for every event
-  /// they complete.
+  /// Feeds the readable bytes of `buffer` (what the connection read) to nghttp2, which calls the
+  /// delegate for every event they complete. DATA payloads reach the delegate as slices of
+  /// `buffer`, so request bodies are not copied.
   ///
   /// - Throws: ``NGHTTP2Error`` with code ``NGHTTP2Error/Code/protocolViolation`` when the peer
   ///   is not speaking HTTP/2 or floods the session; drain once more (nghttp2 may have queued a
   ///   GOAWAY), write the result and close. Protocol errors that nghttp2 answers with a GOAWAY
   ///   itself do not throw: ``wantsRead`` and ``wantsWrite`` tell the handler when to close.
-  public func receive(_ bytes: UnsafeRawBufferPointer) throws(NGHTTP2Error) {
-    guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-    try self.driveNGHTTP2(while: "processing received bytes") {
-      nghttp2_session_mem_recv(self.session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
-    }
-  }
-
-  /// Feeds the readable bytes of `buffer` to nghttp2; see ``receive(_:)-(UnsafeRawBufferPointer)``.
   public func receive(_ buffer: ByteBuffer) throws(NGHTTP2Error) {
+    guard buffer.readableBytes > 0 else { return }
     let result = buffer.withUnsafeReadableBytes { bytes in
-      Result { () throws(NGHTTP2Error) in try self.receive(bytes) }
+      self.inbound = (buffer, UnsafeRawPointer(bytes.baseAddress!))
+      defer { self.inbound = nil }
+      return Result { () throws(NGHTTP2Error) in
+        try self.driveNGHTTP2(while: "processing received bytes") {
+          nghttp2_session_mem_recv(
+            self.session, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count)
+        }
+      }
     }
     try result.get()
+  }
+
+  /// The DATA payload at `bytes` as a slice of the buffer being received (no copy), or as a copy
+  /// when nghttp2 hands out bytes from elsewhere.
+  func inboundSlice(_ bytes: UnsafeRawBufferPointer) -> ByteBuffer {
+    if let (buffer, base) = self.inbound, let start = bytes.baseAddress, start >= base,
+      start + bytes.count <= base + buffer.readableBytes,
+      let slice = buffer.getSlice(at: buffer.readerIndex + (start - base), length: bytes.count)
+    {
+      return slice
+    }
+    return ByteBuffer(bytes: bytes)
   }
 
   /// Appends every frame nghttp2 has queued to `buffer`, calling `nghttp2_session_mem_send`
@@ -188,6 +209,8 @@ public final class NGHTTP2Session {
       nghttp2_settings_entry(
         settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
         value: UInt32(clamping: settings.maxHeaderListSize)),
+      nghttp2_settings_entry(
+        settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue), value: 1),
     ]
     if self.role == .client {
       // gRPC has no use for server push; refusing it up front keeps PUSH_PROMISE out entirely.

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Receives the events an ``NGHTTP2Session`` decodes, synchronously, from inside
 /// `receive(_:)` and `drain(into:)`.
 ///
@@ -9,8 +11,8 @@ public protocol NGHTTP2SessionDelegate: AnyObject {
   /// ``didReceiveEndStream(streamID:)`` follows in that case.
   func didReceiveHeaders(streamID: Int32, headers: NGHTTP2HeaderBlock, endStream: Bool)
 
-  /// Body bytes arrived on `streamID`. `bytes` is valid only during the call: copy what you keep.
-  func didReceiveData(streamID: Int32, bytes: UnsafeRawBufferPointer)
+  /// Body bytes arrived on `streamID`: a slice of the buffer passed to `receive`, not a copy.
+  func didReceiveData(streamID: Int32, data: ByteBuffer)
 
   /// The peer finished its side of `streamID`; called once, after that stream's last headers or
   /// data.

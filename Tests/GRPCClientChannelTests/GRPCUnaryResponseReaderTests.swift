@@ -20,9 +20,8 @@ struct GRPCUnaryResponseReaderTests {
     var framed = ByteBuffer()
     GRPCMessageFramer.appendMessage(to: &framed) { $0.writeBytes(payload) }
     // Split the frame in two to check reassembly.
-    let bytes = Array(framed.readableBytesView)
-    bytes[..<3].withUnsafeBytes { reader.receive($0) }
-    bytes[3...].withUnsafeBytes { reader.receive($0) }
+    reader.receive(framed.readSlice(length: 3)!)
+    reader.receive(framed)
   }
 
   @Test("headers, one message, OK trailers: the message and custom metadata")

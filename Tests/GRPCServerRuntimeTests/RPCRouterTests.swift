@@ -17,7 +17,7 @@ struct RPCRouterTests {
     RPCRouter(
       methods: [
         RPCMethodDefinition(
-          method: Self.echo, handler: .unary { payload, _ in Array(payload.readableBytesView) }),
+          method: Self.echo, handler: .unary { payload, call in call.send(payload) }),
         RPCMethodDefinition(method: Self.bidi, handler: .stream { NoOpStreamHandler() }),
       ],
       metrics: ServerMetrics(registry: registry))

@@ -33,7 +33,7 @@ struct RequestHeadTests {
     methods: [
       RPCMethodDefinition(
         method: GRPCMethod(service: "proto.EchoService", method: "EchoService", type: .unary),
-        handler: .unary { payload, _ in Array(payload.readableBytesView) })
+        handler: .unary { payload, call in call.send(payload) })
     ],
     metrics: ServerMetrics(registry: PrometheusCollectorRegistry()))
 

@@ -1,4 +1,5 @@
 import NGHTTP2
+import NIOCore
 
 /// A delegate that records every event, and lets a test react to some of them from inside the
 /// event (as a real connection handler does).
@@ -24,9 +25,10 @@ final class EventRecorder: NGHTTP2SessionDelegate {
     self.events.append(.headers(streamID, headers.kind, fields, endStream: endStream))
   }
 
-  func didReceiveData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
-    self.events.append(.data(streamID, Array(bytes)))
-    self.onData?(streamID, Array(bytes))
+  func didReceiveData(streamID: Int32, data: ByteBuffer) {
+    let bytes = Array(data.readableBytesView)
+    self.events.append(.data(streamID, bytes))
+    self.onData?(streamID, bytes)
   }
 
   func didReceiveEndStream(streamID: Int32) {

@@ -94,7 +94,7 @@ struct NGHTTP2SessionLifecycleTests {
     try pair.exchange()
     // A DATA frame on stream 0 is a connection error (PROTOCOL_ERROR, code 1).
     let dataOnStreamZero: [UInt8] = [0, 0, 1, 0, 0, 0, 0, 0, 0, 0x41]
-    try dataOnStreamZero.withUnsafeBytes { try pair.server.receive($0) }
+    try pair.server.receive(ByteBuffer(bytes: dataOnStreamZero))
     try pair.exchange()
 
     #expect(pair.clientEvents.goAways == [.goAway(lastStreamID: 0, errorCode: 1)])
