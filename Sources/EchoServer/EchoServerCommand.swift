@@ -53,6 +53,9 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Seconds a keepalive PING may go unanswered before the connection closes.")
   var keepaliveTimeout = 20.0
 
+  @Option(help: "Seconds a connection may sit unused (no RPC, nothing received) before closing.")
+  var idleTimeout = 300.0
+
   @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
   var logLevel = "info"
 
@@ -61,6 +64,7 @@ struct Serve: AsyncParsableCommand {
       throw ValidationError("port must be between 0 and 65535")
     }
     guard self.threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    guard self.idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
     guard Logger.Level(rawValue: self.logLevel) != nil else {
       throw ValidationError("unknown log level \"\(self.logLevel)\"")
     }
@@ -77,6 +81,7 @@ struct Serve: AsyncParsableCommand {
     configuration.runtime.keepaliveInterval =
       self.keepaliveInterval > 0 ? .nanoseconds(Int64(self.keepaliveInterval * 1e9)) : nil
     configuration.runtime.keepaliveTimeout = .nanoseconds(Int64(self.keepaliveTimeout * 1e9))
+    configuration.runtime.idleTimeout = .nanoseconds(Int64(self.idleTimeout * 1e9))
     configuration.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
 
     var logger = Logger(label: "EchoServer")

@@ -27,7 +27,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
   private let events: Events
   private let session: NGHTTP2Session
   private var context: ChannelHandlerContext?
-  private var calls: [Int32: ClientCall] = [:]
+  private var calls = NGHTTP2StreamMap<ClientCall>()
   private var isReading = false
   private var flushScheduled = false
   /// After GOAWAY (or a shutdown), the connection closes once its last call ends.
@@ -67,7 +67,8 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
       capacity: GRPCMessageDeframer.prefixLength + call.request.readableBytes)
     GRPCMessageFramer.appendMessage(to: &framed) { $0.writeImmutableBuffer(call.request) }
     do {
-      let streamID = try self.session.submitRequest(headers: headers, endStream: false)
+      let streamID = try self.session.submitRequest(
+        headers: NGHTTP2HeaderList(headers), endStream: false)
       try self.session.sendData(streamID: streamID, framed, endStream: true)
       self.calls[streamID] = call
       call.attach(streamID: streamID, connection: self)
@@ -139,9 +140,9 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
   }
 
   func channelInactive(context: ChannelHandlerContext) {
-    let calls = self.calls
-    self.calls = [:]
-    for call in calls.values {
+    let calls = self.calls.values
+    self.calls.removeAll()
+    for call in calls {
       call.finish(
         GRPCStatus(code: .unavailable, message: "the connection to \(self.peer) was lost"),
         message: nil, peer: self.peer)

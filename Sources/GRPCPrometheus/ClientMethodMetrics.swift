@@ -2,7 +2,9 @@ import Prometheus
 
 /// The series of one client method, resolved once at registration so that recording a call
 /// costs only atomic increments (and the histograms' locks): no lookups, strings or allocations.
-public struct ClientMethodMetrics: Sendable {
+/// A class, so a call holds its handles through one reference instead of retaining every
+/// counter each time it records.
+public final class ClientMethodMetrics: Sendable {
   /// `grpc_client_started_total` for this method.
   public let startedCounter: Counter
   /// `grpc_client_msg_received_total` for this method.

@@ -1,8 +1,10 @@
 import Prometheus
 
-/// The series of one server method, resolved once at registration so that recording an RPC
-/// costs only atomic increments (and the histogram's lock): no lookups, strings or allocations.
-public struct ServerMethodMetrics: Sendable {
+/// The series of one client method, resolved once at registration so that recording a call
+/// costs only atomic increments (and the histograms' locks): no lookups, strings or allocations.
+/// A class, so a call holds its handles through one reference instead of retaining every
+/// counter each time it records.
+public final class ServerMethodMetrics: Sendable {
   /// `grpc_server_started_total` for this method.
   public let startedCounter: Counter
   /// `grpc_server_msg_received_total` for this method.

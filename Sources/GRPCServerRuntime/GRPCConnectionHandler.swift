@@ -19,23 +19,32 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   private let session: NGHTTP2Session
   /// Set while the handler is in a pipeline.
   private var context: ChannelHandlerContext?
-  private var calls: [Int32: ServerCall] = [:]
+  private var calls = NGHTTP2StreamMap<ServerCall>()
   /// True while bytes from the socket are being processed; output is flushed at the end.
   private var isReading = false
   /// True when output is pending outside a read burst and a flush is already scheduled.
   private var flushScheduled = false
   private var isQuiescing = false
   private var lastRoute: (path: String, route: RPCRouter.Route)?
-  /// When bytes last arrived; keepalive pings only a silent client.
+  /// The metadata of the last request, handed to the next one if it repeats it.
+  private var lastMetadata: [(name: String, value: String)] = []
+  /// When bytes last arrived; keepalive pings only a silent client, and only a silent
+  /// connection counts as idle.
   private var lastRead = NIODeadline.now()
   private var keepalive: RepeatedTask?
+  /// Looks for idleness once per idle timeout (see `checkIdle`): cheaper than an
+  /// `IdleStateHandler`, which every read, write and flush would pass through.
+  private var idleCheck: Scheduled<Void>?
+  /// The buffer the last burst of frames went out in, reused for the next one once the channel
+  /// has written it (a 4 KiB allocation per flush otherwise).
+  private var output = ByteBuffer()
   /// The connection's one deadline timer and when it fires (see `armDeadlineTimer`).
   private var deadlineTimer: (deadline: NIODeadline, task: Scheduled<Void>)?
 
   private(set) var allocator = ByteBufferAllocator()
   /// The response headers of a call without metadata or compression, built once per connection
   /// and shared by its calls, so the common case allocates nothing.
-  let plainResponseHeaders: [NGHTTP2HeaderField]
+  let plainResponseHeaders: NGHTTP2HeaderList
 
   init(router: RPCRouter, configuration: ServerRuntimeConfiguration, logger: Logger) {
     self.router = router
@@ -55,7 +64,9 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     self.context = context
     self.allocator = context.channel.allocator
     self.session.delegate = self
+    self.output = context.channel.allocator.buffer(capacity: Self.outputBufferCapacity)
     self.flush()  // The server's SETTINGS go out at once; some clients wait for them.
+    self.scheduleIdleCheck(at: .now() + self.configuration.idleTimeout)
     if let interval = self.configuration.keepaliveInterval {
       let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
       self.keepalive = context.eventLoop.scheduleRepeatedTask(
@@ -67,6 +78,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   func handlerRemoved(context: ChannelHandlerContext) {
     self.keepalive?.cancel()
     self.keepalive = nil
+    self.idleCheck?.cancel()
+    self.idleCheck = nil
     self.deadlineTimer?.task.cancel()
     self.deadlineTimer = nil
     self.cancelAllCalls()
@@ -103,10 +116,6 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     switch event {
     case is ChannelShouldQuiesceEvent:
       self.beginGracefulShutdown(context: context)
-    case let idle as IdleStateHandler.IdleStateEvent where idle == .read && self.calls.isEmpty:
-      self.logger.debug("closing idle HTTP/2 connection")
-      self.submit { () throws(NGHTTP2Error) in try self.session.submitGoAway() }
-      self.flush()
     default:
       context.fireUserInboundEventTriggered(event)
     }
@@ -122,12 +131,19 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   /// Room for a burst of small replies (about 60 bytes of frames each), so that appending
   /// nghttp2's frames one by one rarely reallocates.
   private static let outputBufferCapacity = 4096
+  /// The largest output buffer kept for reuse; one that grew past it for a large message is
+  /// let go with that message.
+  private static let outputBufferCapacityKept = 64 * 1024
 
   /// Writes everything nghttp2 has queued, in one buffer and one flush.
   private func flush() {
     guard let context = self.context else { return }
     if self.session.wantsWrite {
-      var buffer = self.allocator.buffer(capacity: Self.outputBufferCapacity)
+      var buffer = self.output
+      self.output = ByteBuffer()
+      // Keeps the storage when the channel has let go of it (it writes at once unless the socket
+      // is full), or starts a fresh one.
+      buffer.clear()
       do {
         try self.session.drain(into: &buffer)
       } catch {
@@ -137,6 +153,11 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
       }
       if buffer.readableBytes > 0 {
         context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+      }
+      if buffer.capacity <= Self.outputBufferCapacityKept {
+        self.output = buffer
+      } else {
+        self.output = self.allocator.buffer(capacity: Self.outputBufferCapacity)
       }
     }
     if !self.session.wantsRead && !self.session.wantsWrite {
@@ -158,6 +179,30 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
       guard handler.context != nil else { return }
       handler.submit { () throws(NGHTTP2Error) in try handler.session.submitGoAway() }
       handler.flush()
+    }
+  }
+
+  /// Sends GOAWAY (closing the connection) when no call is open and nothing has arrived for the
+  /// idle timeout; otherwise looks again when that could next be true.
+  private func checkIdle() {
+    guard self.context != nil else { return }
+    let timeout = self.configuration.idleTimeout
+    let silentUntil = self.lastRead + timeout
+    let now = NIODeadline.now()
+    if self.calls.isEmpty && now >= silentUntil {
+      self.logger.debug("closing idle HTTP/2 connection")
+      self.submit { () throws(NGHTTP2Error) in try self.session.submitGoAway() }
+      self.flush()
+    } else {
+      self.scheduleIdleCheck(at: self.calls.isEmpty ? silentUntil : now + timeout)
+    }
+  }
+
+  private func scheduleIdleCheck(at deadline: NIODeadline) {
+    guard let context = self.context else { return }
+    let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+    self.idleCheck = context.eventLoop.scheduleTask(deadline: deadline) {
+      handler.value.checkIdle()
     }
   }
 
@@ -201,7 +246,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
   // MARK: Calls sending (used by ServerCall)
 
-  func sendHeaders(_ headers: [NGHTTP2HeaderField], on call: ServerCall) {
+  func sendHeaders(_ headers: NGHTTP2HeaderList, on call: ServerCall) {
     self.submit { () throws(NGHTTP2Error) in
       try self.session.submitResponseHeaders(
         streamID: call.streamID, headers: headers, endStream: false)
@@ -216,14 +261,14 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     self.outputQueued()
   }
 
-  func sendTrailers(_ trailers: [NGHTTP2HeaderField], on call: ServerCall) {
+  func sendTrailers(_ trailers: NGHTTP2HeaderList, on call: ServerCall) {
     self.submit { () throws(NGHTTP2Error) in
       try self.session.sendTrailers(streamID: call.streamID, headers: trailers)
     }
     self.outputQueued()
   }
 
-  func sendTrailersOnly(_ headers: [NGHTTP2HeaderField], on call: ServerCall) {
+  func sendTrailersOnly(_ headers: NGHTTP2HeaderList, on call: ServerCall) {
     self.submit { () throws(NGHTTP2Error) in
       try self.session.submitResponseHeaders(
         streamID: call.streamID, headers: headers, endStream: true)
@@ -231,20 +276,20 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     self.outputQueued()
   }
 
-  /// The route for a path, remembering the last one: a connection's requests mostly repeat one
-  /// path, and nghttp2's header decoder hands out the same string for a repeated value, so the
-  /// comparison is usually a pointer check instead of hashing the path.
-  private func route(_ path: String) -> RPCRouter.Route {
-    if let last = self.lastRoute, last.path == path { return last.route }
+  /// The route for a request, remembering the last one: a connection's requests mostly repeat
+  /// one path, so this is usually a byte comparison instead of making a String and hashing it.
+  private func route(for request: RequestHead) -> RPCRouter.Route {
+    if let last = self.lastRoute, request.pathEquals(last.path) { return last.route }
+    let path = request.path
     let route = self.router.route(path)
     self.lastRoute = (path, route)
     return route
   }
 
   private func cancelAllCalls() {
-    let calls = self.calls
-    self.calls = [:]
-    for call in calls.values where !call.isFinished {
+    let calls = self.calls.values
+    self.calls.removeAll()
+    for call in calls where !call.isFinished {
       call.markCancelled()
       call.dispatch.cancel(call)
     }
@@ -262,15 +307,17 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
     if let rejection = request.httpRejection {
       self.submit { () throws(NGHTTP2Error) in
         try self.session.submitResponseHeaders(
-          streamID: streamID, headers: rejection, endStream: true)
+          streamID: streamID, headers: NGHTTP2HeaderList(rejection), endStream: true)
       }
       return
     }
-    let route = self.route(request.path)
+    let route = self.route(for: request)
+    let metadata = request.metadata(reusing: self.lastMetadata)
+    self.lastMetadata = metadata
     let call = ServerCall(
       streamID: streamID,
       route: route,
-      requestMetadata: request.metadata,
+      requestMetadata: metadata,
       timeout: request.timeout?.duration,
       responseEncoding: request.responseEncoding(enabled: self.configuration.messageEncodings),
       connection: self,
@@ -367,7 +414,7 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
     guard let context = self.context else { return }
     let now = NIODeadline.now()
     var next: NIODeadline?
-    for call in Array(self.calls.values) where !call.isFinished {
+    for call in self.calls.values where !call.isFinished {
       guard let deadline = call.deadline else { continue }
       if deadline <= now {
         self.fail(call, GRPCStatus(code: .deadlineExceeded, message: "deadline exceeded"))

@@ -42,9 +42,7 @@ public final class MultiplexedServer: Sendable {
       .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
           self.connections.add(channel)
-          try channel.pipeline.syncOperations.addHandlers(
-            IdleStateHandler(readTimeout: self.configuration.idleTimeout),
-            self.makeSniffingHandler())
+          try channel.pipeline.syncOperations.addHandler(self.makeSniffingHandler())
         }
       }
       .bind(host: host, port: port)
@@ -78,6 +76,7 @@ public final class MultiplexedServer: Sendable {
   private func makeSniffingHandler() -> ProtocolSniffingHandler {
     ProtocolSniffingHandler(
       prefaceTimeout: self.configuration.prefaceTimeout,
+      http1IdleTimeout: self.configuration.idleTimeout,
       http1Router: self.http1Router
     ) {
       GRPCConnectionHandler(

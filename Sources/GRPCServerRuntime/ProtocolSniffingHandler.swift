@@ -16,15 +16,22 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
   private let makeGRPCHandler: () -> GRPCConnectionHandler
   private let http1Router: HTTP1Router
   private let prefaceTimeout: TimeAmount
+  private let http1IdleTimeout: TimeAmount
   private var buffered: ByteBuffer?
   private var timeout: Scheduled<Void>?
 
+  /// - Parameters:
+  ///   - prefaceTimeout: How long a new connection may take to show its protocol.
+  ///   - http1IdleTimeout: How long an HTTP/1.1 keep-alive connection may sit unused. (The gRPC
+  ///     handler watches idleness itself.)
   init(
     prefaceTimeout: TimeAmount,
+    http1IdleTimeout: TimeAmount,
     http1Router: HTTP1Router,
     makeGRPCHandler: @escaping () -> GRPCConnectionHandler
   ) {
     self.prefaceTimeout = prefaceTimeout
+    self.http1IdleTimeout = http1IdleTimeout
     self.http1Router = http1Router
     self.makeGRPCHandler = makeGRPCHandler
   }
@@ -59,6 +66,7 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
       }
     case .http1:
       self.become(context: context) { pipeline in
+        try pipeline.addHandler(IdleStateHandler(readTimeout: self.http1IdleTimeout))
         try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
         try pipeline.addHandler(HTTP1EndpointHandler(router: self.http1Router))
       }

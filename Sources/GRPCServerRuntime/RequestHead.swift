@@ -1,40 +1,106 @@
 import GRPCWire
 import NGHTTP2
 
-/// What the server needs from a request's header block, read in one pass.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What the server needs from a request's header block, read in one pass over the block's bytes.
+///
+/// Strings are made only of what a call keeps: the timeout and encodings when sent, metadata
+/// only when it differs from the previous request's (see ``metadata(reusing:)``), and the path
+/// only when it is not the connection's cached route (see ``pathEquals(_:)``).
 struct RequestHead {
-  var method = ""
-  var path = ""
-  var contentType: String?
+  /// The block read; the positions below index into it.
+  let headers: NGHTTP2HeaderBlock
+  private var methodIndex: Int?
+  private var pathIndex: Int?
+  private var contentTypeIndex: Int?
   /// The raw `grpc-encoding` value; `nil` when absent.
-  var encodingHeader: String?
-  var acceptEncodings: GRPCMessageEncodingSet = .identity
-  var timeoutHeader: String?
-  var metadata: [(name: String, value: String)] = []
-  /// The block was over the advertised header list size and arrived cut short.
-  var exceedsSizeLimit = false
+  private(set) var encodingHeader: String?
+  private(set) var acceptEncodings: GRPCMessageEncodingSet = .identity
+  private(set) var timeoutHeader: String?
+  /// How many fields are custom metadata (not reserved by gRPC or HTTP/2).
+  private var metadataCount = 0
 
   init(_ headers: NGHTTP2HeaderBlock) {
-    self.exceedsSizeLimit = headers.exceedsSizeLimit
+    self.headers = headers
+    var position = 0
     // Names arrive lower-case (nghttp2 enforces it). Switching on the length first means each
-    // header costs one string comparison, not one per name this server knows.
-    for (name, value) in headers {
-      switch name.utf8.count {
-      case 2 where name == "te": continue
-      case 5 where name == ":path": self.path = value
-      case 7 where name == ":method": self.method = value
-      case 7 where name == ":scheme": continue
-      case 10 where name == ":authority": continue
-      case 10 where name == "user-agent": self.metadata.append((name, value))
-      case 12 where name == "content-type": self.contentType = value
-      case 12 where name == "grpc-timeout": self.timeoutHeader = value
-      case 13 where name == "grpc-encoding": self.encodingHeader = value
-      case 20 where name == "grpc-accept-encoding":
-        self.acceptEncodings = GRPCMessageEncodingSet(acceptEncodingHeader: value)
+    // header costs one byte comparison, not one per name this server knows.
+    headers.forEachRawField { name, value in
+      defer { position += 1 }
+      switch name.count {
+      case 5 where name.equals(":path"): self.pathIndex = position
+      case 7 where name.equals(":method"): self.methodIndex = position
+      case 12 where name.equals("content-type"): self.contentTypeIndex = position
+      case 12 where name.equals("grpc-timeout"):
+        self.timeoutHeader = String(decoding: value, as: UTF8.self)
+      case 13 where name.equals("grpc-encoding"):
+        self.encodingHeader = String(decoding: value, as: UTF8.self)
+      case 20 where name.equals("grpc-accept-encoding"):
+        self.acceptEncodings = GRPCMessageEncodingSet(
+          acceptEncodingHeader: String(decoding: value, as: UTF8.self))
       default:
-        if !GRPCMetadata.isReservedHeader(name) { self.metadata.append((name, value)) }
+        if !GRPCMetadata.isReservedHeader(utf8: name) { self.metadataCount += 1 }
       }
     }
+  }
+
+  /// The block was over the advertised header list size and arrived cut short.
+  var exceedsSizeLimit: Bool { self.headers.exceedsSizeLimit }
+
+  /// `:method`, or empty when missing.
+  var method: String { self.methodIndex.map { self.headers.value(at: $0) } ?? "" }
+
+  /// `:path`, or empty when missing.
+  var path: String { self.pathIndex.map { self.headers.value(at: $0) } ?? "" }
+
+  /// Whether `:path` is exactly `path`, compared as bytes (no String made).
+  func pathEquals(_ path: String) -> Bool {
+    self.pathIndex.map { self.headers.valueEquals(at: $0, path) } ?? path.isEmpty
+  }
+
+  /// The request's custom metadata (reserved gRPC and HTTP/2 headers removed; `-bin` values
+  /// still base64-encoded, as on the wire).
+  var metadata: [(name: String, value: String)] { self.metadata(reusing: []) }
+
+  /// The custom metadata, or `previous` itself when the request repeats it field for field (as
+  /// requests on one connection usually do: the user agent, a tenant header...), which makes
+  /// no Strings and no array.
+  func metadata(
+    reusing previous: [(name: String, value: String)]
+  ) -> [(name: String, value: String)] {
+    guard self.metadataCount > 0 else { return [] }
+    if previous.count == self.metadataCount && self.metadataRepeats(previous) { return previous }
+    var metadata: [(name: String, value: String)] = []
+    metadata.reserveCapacity(self.metadataCount)
+    self.headers.forEachRawField { name, value in
+      guard !GRPCMetadata.isReservedHeader(utf8: name) else { return }
+      metadata.append(
+        (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+    }
+    return metadata
+  }
+
+  private func metadataRepeats(_ previous: [(name: String, value: String)]) -> Bool {
+    var next = 0
+    var repeats = true
+    self.headers.forEachRawField { name, value in
+      guard repeats, !GRPCMetadata.isReservedHeader(utf8: name) else { return }
+      repeats = Self.equal(previous[next].name, name) && Self.equal(previous[next].value, value)
+      next += 1
+    }
+    return repeats
+  }
+
+  private static func equal(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    guard string.utf8.count == bytes.count else { return false }
+    return string.utf8.withContiguousStorageIfAvailable { stored in
+      bytes.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+    } ?? string.utf8.elementsEqual(bytes)
   }
 
   /// A request that is not gRPC at all gets a plain HTTP answer (with a gRPC status for clients
@@ -42,16 +108,20 @@ struct RequestHead {
   var httpRejection: [NGHTTP2HeaderField]? {
     // A block cut short may lack the fields checked here; it is refused as a gRPC call below.
     guard !self.exceedsSizeLimit else { return nil }
-    if self.method != "POST" {
+    guard let methodIndex = self.methodIndex, self.headers.valueEquals(at: methodIndex, "POST")
+    else {
       return Self.rejection(
         status: "405", message: "HTTP method \(self.method) not allowed: gRPC requires POST")
     }
-    guard let contentType = self.contentType, GRPCContentType(headerValue: contentType) != nil
+    guard let contentTypeIndex = self.contentTypeIndex,
+      // Nearly every client sends exactly this: one byte comparison instead of a parse.
+      self.headers.valueEquals(at: contentTypeIndex, GRPCContentType.responseHeaderValue)
+        || GRPCContentType(headerValue: self.headers.value(at: contentTypeIndex)) != nil
     else {
+      let contentType = self.contentTypeIndex.map { self.headers.value(at: $0) } ?? ""
       return Self.rejection(
         status: "415",
-        message: "invalid gRPC request content-type \"\(self.contentType ?? "")\";"
-          + " expected application/grpc")
+        message: "invalid gRPC request content-type \"\(contentType)\"; expected application/grpc")
     }
     return nil
   }

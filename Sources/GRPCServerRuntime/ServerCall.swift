@@ -95,19 +95,12 @@ public final class ServerCall {
     self.eventLoop.preconditionInEventLoop()
     guard !self.isFinished else { return }
     self.isFinished = true
-    var trailers: [NGHTTP2HeaderField] =
-      status.code == .ok ? Self.okTrailers : [("grpc-status", status.code.headerValue)]
-    if !status.message.isEmpty {
-      trailers.append(("grpc-message", GRPCStatus.percentEncode(status.message)))
-    }
-    for (name, value) in self.trailingMetadata { trailers.append((name, value)) }
     if self.headersSent {
-      self.connection.sendTrailers(trailers, on: self)
+      self.connection.sendTrailers(self.trailers(for: status), on: self)
     } else {
       self.headersSent = true
-      var headers = self.responseHeaders()
-      headers.append(contentsOf: trailers)
-      self.connection.sendTrailersOnly(headers, on: self)
+      let headers = self.responseHeaderFields() + self.trailerFields(for: status)
+      self.connection.sendTrailersOnly(NGHTTP2HeaderList(headers), on: self)
     }
     self.metrics.handled(GRPCCode(status.code), after: self.startTime.elapsed)
   }
@@ -124,21 +117,40 @@ public final class ServerCall {
 
   private func sendHeaders() {
     self.headersSent = true
-    self.connection.sendHeaders(self.responseHeaders(), on: self)
+    let plain = self.responseEncoding == .identity && self.initialMetadata.isEmpty
+    self.connection.sendHeaders(
+      plain
+        ? self.connection.plainResponseHeaders : NGHTTP2HeaderList(self.responseHeaderFields()),
+      on: self)
   }
 
-  /// The trailers of a successful call without metadata: shared, so the common case allocates
-  /// nothing.
-  private static let okTrailers: [NGHTTP2HeaderField] = [
+  /// The trailers of a successful call without metadata, encoded once for every call.
+  private static let okTrailers: NGHTTP2HeaderList = [
     ("grpc-status", GRPCStatus.Code.ok.headerValue)
   ]
 
-  private func responseHeaders() -> [NGHTTP2HeaderField] {
-    var headers = self.connection.plainResponseHeaders
+  private func trailers(for status: GRPCStatus) -> NGHTTP2HeaderList {
+    if status.code == .ok && status.message.isEmpty && self.trailingMetadata.isEmpty {
+      return Self.okTrailers
+    }
+    return NGHTTP2HeaderList(self.trailerFields(for: status))
+  }
+
+  private func trailerFields(for status: GRPCStatus) -> [NGHTTP2HeaderField] {
+    var trailers: [NGHTTP2HeaderField] = [("grpc-status", status.code.headerValue)]
+    if !status.message.isEmpty {
+      trailers.append(("grpc-message", GRPCStatus.percentEncode(status.message)))
+    }
+    trailers += self.trailingMetadata
+    return trailers
+  }
+
+  private func responseHeaderFields() -> [NGHTTP2HeaderField] {
+    var headers = self.connection.plainResponseHeaders.fields
     if self.responseEncoding != .identity {
       headers.append(("grpc-encoding", self.responseEncoding.headerValue))
     }
-    for (name, value) in self.initialMetadata { headers.append((name, value)) }
+    headers += self.initialMetadata
     return headers
   }
 }

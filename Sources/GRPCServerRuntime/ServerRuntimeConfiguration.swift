@@ -13,7 +13,8 @@ public struct ServerRuntimeConfiguration: Sendable {
   public var http2Settings: NGHTTP2Settings
   /// A connection that has not sent its first bytes by then is closed.
   public var prefaceTimeout: TimeAmount
-  /// An HTTP/2 connection with no open RPC and nothing read for this long is closed with GOAWAY.
+  /// An HTTP/2 connection with no open RPC and nothing read for this long is closed with GOAWAY;
+  /// an HTTP/1.1 keep-alive connection unused for this long is closed.
   public var idleTimeout: TimeAmount
   /// After this long without a byte from the client the server sends a PING (`nil`: never), so
   /// connections to vanished clients do not hold RPCs and memory forever.

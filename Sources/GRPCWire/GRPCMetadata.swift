@@ -13,19 +13,27 @@ public enum GRPCMetadata {
   /// `google.rpc.Status` that must agree with `grpc-status`), so it travels with the status, not
   /// as free-form metadata; grpc-go treats it the same way. `user-agent` and the retry headers
   /// (`grpc-previous-rpc-attempts`, `grpc-retry-pushback-ms`) are metadata.
-  @inlinable
   public static func isReservedHeader(_ name: some StringProtocol) -> Bool {
-    let utf8 = name.utf8
-    if utf8.first == UInt8(ascii: ":") { return true }
+    var name = String(name)
+    return name.withUTF8 { Self.isReservedHeader(utf8: UnsafeRawBufferPointer($0)) }
+  }
+
+  /// ``isReservedHeader(_:)`` for a name given as its UTF-8 bytes, such as a header block's raw
+  /// field.
+  @inlinable
+  public static func isReservedHeader(utf8 name: UnsafeRawBufferPointer) -> Bool {
+    if name.first == UInt8(ascii: ":") { return true }
     // Switching on the length first costs one comparison per header instead of one per name.
-    switch utf8.count {
-    case 2: return name == "te"
-    case 11: return name == "grpc-status"
-    case 12: return name == "content-type" || name == "grpc-timeout" || name == "grpc-message"
-    case 13: return name == "grpc-encoding"
-    case 17: return name == "grpc-message-type"
-    case 20: return name == "grpc-accept-encoding"
-    case 23: return name == "grpc-status-details-bin"
+    switch name.count {
+    case 2: return name.equals("te")
+    case 11: return name.equals("grpc-status")
+    case 12:
+      return name.equals("content-type") || name.equals("grpc-timeout")
+        || name.equals("grpc-message")
+    case 13: return name.equals("grpc-encoding")
+    case 17: return name.equals("grpc-message-type")
+    case 20: return name.equals("grpc-accept-encoding")
+    case 23: return name.equals("grpc-status-details-bin")
     default: return false
     }
   }

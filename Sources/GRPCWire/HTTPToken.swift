@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // Byte-level helpers for header values: they work on UTF-8 views so parsing a header
 // allocates no String.
 
@@ -17,5 +23,15 @@ extension BidirectionalCollection<UInt8> {
       let folded = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
       return folded == expected
     }
+  }
+}
+
+extension UnsafeRawBufferPointer {
+  /// Whether the bytes are exactly `literal`'s UTF-8: one `memcmp`, for matching header names
+  /// as nghttp2 delivers them without making Strings.
+  @inlinable
+  public func equals(_ literal: StaticString) -> Bool {
+    self.count == literal.utf8CodeUnitCount
+      && (self.isEmpty || memcmp(self.baseAddress!, literal.utf8Start, self.count) == 0)
   }
 }

@@ -32,12 +32,16 @@ func withSession(
   _ body: (NGHTTP2Session) throws(NGHTTP2Error) -> Int
 ) -> Int {
   guard let userData else { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
-  let session = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
-  do {
-    return try body(session)
-  } catch {
-    session.callbackError = error
-    return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+  // The session drives nghttp2 from one of its own methods, so it is alive for the whole
+  // callback: a guaranteed reference spares a retain and release per callback (about fifteen
+  // per RPC).
+  return Unmanaged<NGHTTP2Session>.fromOpaque(userData)._withUnsafeGuaranteedRef { session in
+    do throws(NGHTTP2Error) {
+      return try body(session)
+    } catch {
+      session.callbackError = error
+      return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+    }
   }
 }
 

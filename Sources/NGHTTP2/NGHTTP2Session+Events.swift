@@ -27,7 +27,6 @@ extension NGHTTP2Session {
     let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
     switch header.type {
     case UInt8(NGHTTP2_HEADERS.rawValue):
-      self.headerDecoder.finish()
       self.delegate?.didReceiveHeaders(
         streamID: header.stream_id, headers: self.headerDecoder.block, endStream: endStream)
       if endStream {
@@ -66,13 +65,13 @@ extension NGHTTP2Session {
     into buffer: UnsafeMutableRawBufferPointer,
     flags: UnsafeMutablePointer<UInt32>
   ) throws(NGHTTP2Error) -> Int {
-    guard let index = self.streams.index(forKey: streamID) else {
+    guard let read = self.streams.update(streamID, { $0.read(into: buffer) }) else {
       throw NGHTTP2Error(
         code: .sessionFailure,
         message: "nghttp2 asked for body bytes of stream \(streamID), which has no state"
       )
     }
-    switch self.streams.values[index].read(into: buffer) {
+    switch read {
     case .deferred:
       return Int(NGHTTP2_ERR_DEFERRED.rawValue)
     case .bytes(let count):

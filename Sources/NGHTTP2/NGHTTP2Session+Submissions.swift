@@ -12,19 +12,18 @@ extension NGHTTP2Session {
   ///   ``NGHTTP2Error/Code/invalidState`` if headers were already submitted.
   public func submitResponseHeaders(
     streamID: Int32,
-    headers: [NGHTTP2HeaderField],
+    headers: NGHTTP2HeaderList,
     endStream: Bool
   ) throws(NGHTTP2Error) {
     try self.updateStream(streamID) { (stream) throws(NGHTTP2Error) in
       try stream.headersSubmitted(endStream: endStream)
     }
     var provider = Self.outboundDataProvider
-    let result = self.headerEncoder.withNameValuePairs(headers) { entries, count in
-      // Without a data provider nghttp2 sets END_STREAM on the HEADERS frame.
+    // Without a data provider nghttp2 sets END_STREAM on the HEADERS frame.
+    let result =
       endStream
-        ? nghttp2_submit_response(self.session, streamID, entries, count, nil)
-        : nghttp2_submit_response(self.session, streamID, entries, count, &provider)
-    }
+      ? nghttp2_submit_response(self.session, streamID, headers.entries, headers.count, nil)
+      : nghttp2_submit_response(self.session, streamID, headers.entries, headers.count, &provider)
     try Self.check(Int(result), while: "submitting response headers on stream \(streamID)")
   }
 
@@ -35,7 +34,7 @@ extension NGHTTP2Session {
   /// - Throws: ``NGHTTP2Error/Code/invalidState`` on a server session, or when the connection
   ///   has run out of stream ids (open a new connection).
   public func submitRequest(
-    headers: [NGHTTP2HeaderField],
+    headers: NGHTTP2HeaderList,
     endStream: Bool = false
   ) throws(NGHTTP2Error) -> Int32 {
     guard self.role == .client else {
@@ -45,11 +44,11 @@ extension NGHTTP2Session {
       )
     }
     var provider = Self.outboundDataProvider
-    let streamID = self.headerEncoder.withNameValuePairs(headers) { entries, count in
+    let streamID =
       endStream
-        ? nghttp2_submit_request(self.session, nil, entries, count, nil, nil)
-        : nghttp2_submit_request(self.session, nil, entries, count, &provider, nil)
-    }
+      ? nghttp2_submit_request(self.session, nil, headers.entries, headers.count, nil, nil)
+      : nghttp2_submit_request(
+        self.session, nil, headers.entries, headers.count, &provider, nil)
     try Self.check(Int(streamID), while: "submitting a request")
     self.streams[streamID] = NGHTTP2StreamState(provider: endStream ? .finished : .reading)
     return streamID
@@ -76,7 +75,7 @@ extension NGHTTP2Session {
   ///   ``NGHTTP2Error/Code/invalidState`` before the headers (use
   ///   ``submitResponseHeaders(streamID:headers:endStream:)`` with `endStream: true` for a
   ///   trailers-only response) or after the end of the stream.
-  public func sendTrailers(streamID: Int32, headers: [NGHTTP2HeaderField]) throws(NGHTTP2Error) {
+  public func sendTrailers(streamID: Int32, headers: NGHTTP2HeaderList) throws(NGHTTP2Error) {
     let resume = try self.updateStream(streamID) { (stream) throws(NGHTTP2Error) in
       try stream.enqueueTrailers(headers)
     }
@@ -106,11 +105,9 @@ extension NGHTTP2Session {
   /// body is out.
   func submitTrailerFrame(
     streamID: Int32,
-    _ trailers: [NGHTTP2HeaderField]
+    _ trailers: NGHTTP2HeaderList
   ) throws(NGHTTP2Error) {
-    let result = self.headerEncoder.withNameValuePairs(trailers) { entries, count in
-      nghttp2_submit_trailer(self.session, streamID, entries, count)
-    }
+    let result = nghttp2_submit_trailer(self.session, streamID, trailers.entries, trailers.count)
     try Self.check(Int(result), while: "submitting trailers on stream \(streamID)")
   }
 
@@ -124,14 +121,14 @@ extension NGHTTP2Session {
     _ streamID: Int32,
     _ body: (inout NGHTTP2StreamState) throws(NGHTTP2Error) -> Result
   ) throws(NGHTTP2Error) -> Result {
-    guard let index = self.streams.index(forKey: streamID) else {
+    guard let result = try self.streams.update(streamID, body) else {
       throw NGHTTP2Error(
         code: .streamClosed,
         message: "stream \(streamID) is not open (closed, reset by the peer, or never opened);"
           + " drop the submission"
       )
     }
-    return try body(&self.streams.values[index])
+    return result
   }
 
   /// Wakes a data provider whose read callback returned `NGHTTP2_ERR_DEFERRED`.

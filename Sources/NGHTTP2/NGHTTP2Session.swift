@@ -34,14 +34,11 @@ public final class NGHTTP2Session {
 
   /// Per-stream state, keyed by stream id, released in on_stream_close (and all at once in
   /// deinit, since `nghttp2_session_del` closes no streams through the callback).
-  var streams: [Int32: NGHTTP2StreamState] = [:]
+  var streams = NGHTTP2StreamMap<NGHTTP2StreamState>()
 
   /// Collects the header block being decoded. HTTP/2 forbids interleaving header blocks, so one
   /// decoder serves every stream.
   var headerDecoder = NGHTTP2HeaderDecoder()
-
-  /// Scratch storage for the `nghttp2_nv` arrays of submissions.
-  var headerEncoder = NGHTTP2HeaderEncoder()
 
   /// The Swift error behind a callback's `NGHTTP2_ERR_CALLBACK_FAILURE`, rethrown by the call
   /// that drove nghttp2 into the callback.
@@ -90,7 +87,6 @@ public final class NGHTTP2Session {
 
   deinit {
     nghttp2_session_del(self.sessionPointer)
-    self.headerEncoder.deallocate()
   }
 
   /// The nghttp2 session; always set after `init`.

@@ -22,7 +22,7 @@ struct NGHTTP2StreamState {
     /// End the stream with the last DATA frame.
     case endStream
     /// End the data without END_STREAM, then submit these trailers (which carry END_STREAM).
-    case trailers([NGHTTP2HeaderField])
+    case trailers(NGHTTP2HeaderList)
   }
 
   /// The outcome of one read callback.
@@ -72,7 +72,7 @@ struct NGHTTP2StreamState {
   }
 
   /// Queues trailers behind the pending data; returns true when nghttp2 must be resumed.
-  mutating func enqueueTrailers(_ trailers: [NGHTTP2HeaderField]) throws(NGHTTP2Error) -> Bool {
+  mutating func enqueueTrailers(_ trailers: NGHTTP2HeaderList) throws(NGHTTP2Error) -> Bool {
     try self.checkOpenForOutput(what: "trailers")
     self.ending = .trailers(trailers)
     return self.takeResume()

@@ -3,7 +3,11 @@ import NIOCore
 
 /// Headers and bodies the session tests send.
 enum Fixtures {
-  static func request(path: String = "/echo.Echo/Get") -> [NGHTTP2HeaderField] {
+  static func request(path: String = "/echo.Echo/Get") -> NGHTTP2HeaderList {
+    NGHTTP2HeaderList(Self.requestHeaders(path: path))
+  }
+
+  static func requestHeaders(path: String = "/echo.Echo/Get") -> [NGHTTP2HeaderField] {
     [
       (":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "localhost"),
       ("content-type", "application/grpc"), ("te", "trailers"),
@@ -17,11 +21,11 @@ enum Fixtures {
     ]
   }
 
-  static let response: [NGHTTP2HeaderField] = [
+  static let response: NGHTTP2HeaderList = [
     (":status", "200"), ("content-type", "application/grpc"),
   ]
 
-  static let trailers: [NGHTTP2HeaderField] = [("grpc-status", "0"), ("grpc-message", "ok")]
+  static let trailers: NGHTTP2HeaderList = [("grpc-status", "0"), ("grpc-message", "ok")]
 
   static func buffer(_ string: String) -> ByteBuffer {
     ByteBuffer(string: string)

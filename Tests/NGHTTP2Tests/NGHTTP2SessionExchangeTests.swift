@@ -33,11 +33,15 @@ struct NGHTTP2SessionExchangeTests {
     #expect(pair.serverEvents.requestStreamIDs == [first])
 
     try pair.server.submitResponseHeaders(
-      streamID: first, headers: Fixtures.response + Fixtures.trailers, endStream: true)
+      streamID: first,
+      headers: NGHTTP2HeaderList(Fixtures.response.fields + Fixtures.trailers.fields),
+      endStream: true)
     try pair.exchange()
     #expect(pair.serverEvents.requestStreamIDs == [first, second])
     try pair.server.submitResponseHeaders(
-      streamID: second, headers: Fixtures.response + Fixtures.trailers, endStream: true)
+      streamID: second,
+      headers: NGHTTP2HeaderList(Fixtures.response.fields + Fixtures.trailers.fields),
+      endStream: true)
     try pair.exchange()
     pair.expectNoStreamState()
   }
@@ -93,7 +97,9 @@ struct NGHTTP2SessionExchangeTests {
     let pair = SessionPair()
     pair.serverEvents.onEndStream = { [server = pair.server] streamID in
       try! server.submitResponseHeaders(
-        streamID: streamID, headers: Fixtures.response + [("grpc-status", "12")], endStream: true)
+        streamID: streamID,
+        headers: NGHTTP2HeaderList(Fixtures.response.fields + [("grpc-status", "12")]),
+        endStream: true)
     }
     let streamID = try pair.client.submitRequest(headers: Fixtures.request(), endStream: true)
     try pair.exchange()
@@ -154,11 +160,12 @@ struct NGHTTP2SessionExchangeTests {
     let paths = ["/echo.Echo/Get", "/echo.Echo/Update", "/echo.Echo/Get", "/x"]
     var streamIDs: [Int32] = []
     for path in paths {
-      var headers = Fixtures.request(path: path)
+      var headers = Fixtures.requestHeaders(path: path)
       if path == "/x" {
         headers.removeLast()  // A shorter block than the one before.
       }
-      streamIDs.append(try pair.client.submitRequest(headers: headers, endStream: true))
+      streamIDs.append(
+        try pair.client.submitRequest(headers: NGHTTP2HeaderList(headers), endStream: true))
       try pair.exchange()
     }
     for (path, streamID) in zip(paths, streamIDs) {

@@ -1,4 +1,5 @@
-"""Server keepalive: a silent client gets a PING, and a client that never answers is dropped."""
+"""Server keepalive and idleness: a silent client gets a PING and is dropped if it never
+answers; an unused connection is closed after the idle timeout."""
 
 from __future__ import annotations
 
@@ -60,3 +61,50 @@ def test_client_that_answers_pings_keeps_its_connection(server_factory, protos):
         assert list(replies) == []
         assert replies.code() == grpc.StatusCode.OK
     assert "keepalive PING not answered" not in server.log_text()
+
+
+GOAWAY = 0x7
+
+
+def test_unused_connection_gets_goaway_after_the_idle_timeout(server_factory):
+    server = server_factory("--idle-timeout", "0.3")
+    host, port = server.address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(PREFACE + EMPTY_SETTINGS)  # Then nothing: no RPC ever starts.
+        received = b""
+        start = time.monotonic()
+        while chunk := sock.recv(65536):
+            received += chunk
+        elapsed = time.monotonic() - start
+    assert GOAWAY in [frame_type for frame_type, _ in frames(received)]
+    assert 0.25 < elapsed < 3, f"closed after {elapsed:.2f}s, expected about the idle timeout"
+
+
+def test_connection_with_an_open_call_is_not_idle(server_factory, protos):
+    server = server_factory("--idle-timeout", "0.3")
+    with grpc.insecure_channel(server.address) as channel:
+        bidi = channel.stream_stream(BIDI, request_serializer=ser,
+                                     response_deserializer=deser(protos.Message))
+        requests = RequestQueue()
+        replies = bidi(requests, timeout=10)
+        requests.put(protos.Message(message="a"))
+        assert next(replies).message == "echo a"
+        time.sleep(1.0)  # Silent for several idle timeouts, but a call is open.
+        requests.put(protos.Message(message="b"))
+        assert next(replies).message == "echo b"
+        requests.close()
+        assert list(replies) == []
+
+
+def test_unused_http1_keepalive_connection_is_closed_after_the_idle_timeout(server_factory):
+    server = server_factory("--idle-timeout", "0.3")
+    host, port = server.address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+        received = b""
+        start = time.monotonic()
+        while chunk := sock.recv(65536):
+            received += chunk
+        elapsed = time.monotonic() - start
+    assert received.startswith(b"HTTP/1.1 200")
+    assert 0.25 < elapsed < 3, f"closed after {elapsed:.2f}s, expected about the idle timeout"
