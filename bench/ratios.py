@@ -9,6 +9,9 @@ rows = [l.rstrip("\n").split("\t") for l in open(path) if l.strip() and not l.st
 # Column positions in the two scripts' RAW rows.
 cols = {"h2load": dict(rps=4, p50=5, p99=7, cpu=10, rss=11),
         "wrk": dict(rps=4, p50=5, p99=7, cpu=9, rss=10)}[kind]
+# h2load runs one thread: at about a core busy it, not the server, sets the request rate.
+LOAD_GENERATOR_CORES = 13
+SATURATED = 0.95
 ours = {"h2load": "EchoServer", "wrk": "EchoClient"}[kind]
 groups = collections.defaultdict(list)
 for row in rows:
@@ -25,6 +28,16 @@ others = sorted({l for (l, _) in groups if l != ours})
 for other in others:
     print(f"\nratios {ours} / {other} (medians; higher rps is better, lower latency/CPU/RSS is better)")
     print(f"{'conf':>7}{'rps':>8}{'p50':>8}{'p99':>8}{'cpu/req':>9}{'rss':>7}")
+    saturated = []
     for conf in confs:
         r = {k: median(ours, conf, k) / median(other, conf, k) for k in cols}
-        print(f"{conf:>7}{r['rps']:>8.2f}{r['p50']:>8.2f}{r['p99']:>8.2f}{r['cpu']:>9.2f}{r['rss']:>7.2f}")
+        note = ""
+        if kind == "h2load":
+            cores = statistics.median(float(row[LOAD_GENERATOR_CORES]) for row in groups[(ours, conf)])
+            if cores >= SATURATED:
+                note = f"  h2load at {cores:.2f} cores *"
+                saturated.append(conf)
+        print(f"{conf:>7}{r['rps']:>8.2f}{r['p50']:>8.2f}{r['p99']:>8.2f}{r['cpu']:>9.2f}{r['rss']:>7.2f}{note}")
+    if saturated:
+        print(f"* h2load (one thread) kept its core busy against {ours} at {', '.join(saturated)}:"
+              " the request rate there is the load generator's ceiling, not the server's.")

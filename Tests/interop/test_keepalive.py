@@ -24,16 +24,21 @@ def frames(data: bytes):
         data = data[9 + length:]
 
 
+def read_until_closed(sock: socket.socket) -> tuple[bytes, float]:
+    """Everything the server sends until it closes, and how long that took."""
+    received = b""
+    start = time.monotonic()
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received, time.monotonic() - start
+
+
 def test_silent_client_is_pinged_then_dropped(server_factory):
     server = server_factory("--keepalive-interval", "0.3", "--keepalive-timeout", "0.3")
     host, port = server.address.rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         sock.sendall(PREFACE + EMPTY_SETTINGS)  # Then silence: no SETTINGS ACK, no PING ACK.
-        received = b""
-        start = time.monotonic()
-        while chunk := sock.recv(65536):
-            received += chunk
-        elapsed = time.monotonic() - start
+        received, elapsed = read_until_closed(sock)
     assert (PING, 0) in list(frames(received)), "the server pings a silent client"
     assert 0.4 < elapsed < 3, f"closed after {elapsed:.2f}s, expected interval + timeout"
     # The log is read by another thread: give the line a moment to arrive.
@@ -43,10 +48,8 @@ def test_silent_client_is_pinged_then_dropped(server_factory):
     assert "keepalive PING not answered" in server.log_text()
 
 
-def test_client_that_answers_pings_keeps_its_connection(server_factory, protos):
-    # A call stays open through the silence: keepalive matters for connections with RPCs in
-    # flight, and grpcio only reads an idle channel's socket every few seconds.
-    server = server_factory("--keepalive-interval", "0.2", "--keepalive-timeout", "0.5")
+def open_call_survives_silence(server, protos, seconds: float) -> None:
+    """A bidi call stays usable across `seconds` of silence on its connection."""
     with grpc.insecure_channel(server.address) as channel:
         bidi = channel.stream_stream(BIDI, request_serializer=ser,
                                      response_deserializer=deser(protos.Message))
@@ -54,12 +57,20 @@ def test_client_that_answers_pings_keeps_its_connection(server_factory, protos):
         replies = bidi(requests, timeout=10)
         requests.put(protos.Message(message="a"))
         assert next(replies).message == "echo a"
-        time.sleep(1.2)  # Several keepalive rounds, each answered by grpcio's PING ACK.
+        time.sleep(seconds)
         requests.put(protos.Message(message="b"))
         assert next(replies).message == "echo b"
         requests.close()
         assert list(replies) == []
         assert replies.code() == grpc.StatusCode.OK
+
+
+def test_client_that_answers_pings_keeps_its_connection(server_factory, protos):
+    # A call stays open through the silence: keepalive matters for connections with RPCs in
+    # flight, and grpcio only reads an idle channel's socket every few seconds. Several keepalive
+    # rounds pass, each answered by grpcio's PING ACK.
+    server = server_factory("--keepalive-interval", "0.2", "--keepalive-timeout", "0.5")
+    open_call_survives_silence(server, protos, 1.2)
     assert "keepalive PING not answered" not in server.log_text()
 
 
@@ -71,29 +82,14 @@ def test_unused_connection_gets_goaway_after_the_idle_timeout(server_factory):
     host, port = server.address.rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         sock.sendall(PREFACE + EMPTY_SETTINGS)  # Then nothing: no RPC ever starts.
-        received = b""
-        start = time.monotonic()
-        while chunk := sock.recv(65536):
-            received += chunk
-        elapsed = time.monotonic() - start
+        received, elapsed = read_until_closed(sock)
     assert GOAWAY in [frame_type for frame_type, _ in frames(received)]
     assert 0.25 < elapsed < 3, f"closed after {elapsed:.2f}s, expected about the idle timeout"
 
 
 def test_connection_with_an_open_call_is_not_idle(server_factory, protos):
-    server = server_factory("--idle-timeout", "0.3")
-    with grpc.insecure_channel(server.address) as channel:
-        bidi = channel.stream_stream(BIDI, request_serializer=ser,
-                                     response_deserializer=deser(protos.Message))
-        requests = RequestQueue()
-        replies = bidi(requests, timeout=10)
-        requests.put(protos.Message(message="a"))
-        assert next(replies).message == "echo a"
-        time.sleep(1.0)  # Silent for several idle timeouts, but a call is open.
-        requests.put(protos.Message(message="b"))
-        assert next(replies).message == "echo b"
-        requests.close()
-        assert list(replies) == []
+    # Silent for several idle timeouts, but a call is open.
+    open_call_survives_silence(server_factory("--idle-timeout", "0.3"), protos, 1.0)
 
 
 def test_unused_http1_keepalive_connection_is_closed_after_the_idle_timeout(server_factory):
@@ -101,10 +97,6 @@ def test_unused_http1_keepalive_connection_is_closed_after_the_idle_timeout(serv
     host, port = server.address.rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
-        received = b""
-        start = time.monotonic()
-        while chunk := sock.recv(65536):
-            received += chunk
-        elapsed = time.monotonic() - start
+        received, elapsed = read_until_closed(sock)
     assert received.startswith(b"HTTP/1.1 200")
     assert 0.25 < elapsed < 3, f"closed after {elapsed:.2f}s, expected about the idle timeout"
