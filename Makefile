@@ -12,7 +12,7 @@ APT_PACKAGES := libnghttp2-dev zlib1g-dev protobuf-compiler nghttp2-client prome
 PIP_REQUIREMENTS := Tests/requirements.txt
 SWIFT_SOURCES := Sources Tests Package.swift
 
-.PHONY: help deps build test test-deploy run run-prometheus bench protos plugins check-protos lint format clean
+.PHONY: help deps build test test-deploy run run-prometheus bench bench-instructions protos plugins check-protos lint format clean
 
 help:
 	@echo "make run           start EchoServer and EchoClient locally"
@@ -21,6 +21,7 @@ help:
 	@echo "make run-prometheus  Prometheus with docker/prometheus config, scraping make run's processes"
 	@echo "make build         debug build; fails on any warning in this package's code"
 	@echo "make bench         h2load and wrk matrices: EchoServer/EchoClient against the Go reference"
+	@echo "make bench-instructions  instructions per RPC of EchoServer (callgrind; repeatable)"
 	@echo "make lint          swift format lint --strict"
 	@echo "make protos        regenerate Sources/Proto* from Protos/ (builds the protoc plugins)"
 	@echo "make check-protos  fail when the generated code does not match Protos/"
@@ -85,6 +86,13 @@ run: .deps-apt
 bench: deps
 	bench/grpc-server.sh
 	bench/http-client.sh
+
+# Instruction counts do not depend on machine noise: the quick check for a hot-path change.
+bench-instructions: .deps-apt
+	@command -v valgrind >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends valgrind >/dev/null; }
+	bench/server-instructions.sh 16 10
+	bench/server-instructions.sh 64 1
 
 plugins:
 	$(SWIFT) build --scratch-path .build-protoc --product protoc-gen-swift
