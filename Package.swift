@@ -230,6 +230,8 @@ let package = Package(
         "GRPCWire",
         "GRPCPrometheus",
         "NGHTTP2",
+        "ProtoMessages",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: nio),
         .product(name: "NIOHTTP1", package: nio),
         .product(name: "Prometheus", package: "swift-prometheus"),

@@ -91,6 +91,39 @@ struct RequestHeadTests {
     #expect(head.metadata.map(\.value) == ["grpc-swift", "1", "AAE", "2"])
   }
 
+  @Test("repeated metadata is handed over as the previous array; changed metadata is built anew")
+  func metadataReuse() {
+    let first = Self.head([("user-agent", "grpc-swift"), ("x-tenant", "a")]).metadata(reusing: [])
+    let again = Self.head([("user-agent", "grpc-swift"), ("x-tenant", "a")])
+      .metadata(reusing: first)
+    #expect(again.map(\.value) == ["grpc-swift", "a"])
+    #expect(Self.storage(of: again) == Self.storage(of: first), "the same array, not a copy")
+    for changed in [
+      [("user-agent", "grpc-swift"), ("x-tenant", "b")],
+      [("user-agent", "grpc-swift")],
+      [("user-agent", "grpc-swift"), ("x-tenant", "a"), ("x-more", "1")],
+      [("user-agent", "grpc-swift"), ("x-other", "a")],
+    ] {
+      let metadata = Self.head(changed).metadata(reusing: first)
+      #expect(metadata.map(\.name) == changed.map(\.0))
+      #expect(metadata.map(\.value) == changed.map(\.1))
+    }
+    #expect(Self.head().metadata(reusing: first).isEmpty)
+  }
+
+  @Test("the path is compared as bytes against a cached one")
+  func pathComparison() {
+    let head = Self.head()
+    #expect(head.pathEquals(Self.path))
+    #expect(!head.pathEquals(Self.path + "2"))
+    #expect(!head.pathEquals("/proto.EchoService/EchoServicx"))
+    #expect(!head.pathEquals(""))
+  }
+
+  static func storage(of array: [(name: String, value: String)]) -> UnsafeRawPointer? {
+    array.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+  }
+
   @Test("headers over the size limit are RESOURCE_EXHAUSTED, not an HTTP rejection")
   func oversizedHeaders() throws {
     var block = NGHTTP2HeaderBlock(kind: .request, fields: [(":path", Self.path)])
