@@ -42,12 +42,15 @@ class StreamResult:
 
 
 class H2Client:
-    def __init__(self, address: str, timeout: float = 5.0):
+    def __init__(self, address: str, timeout: float = 5.0, validate_headers: bool = True):
+        """``validate_headers=False`` sends header blocks exactly as given, malformed ones too."""
         host, port = address.rsplit(":", 1)
         self.address = address
         self.sock = socket.create_connection((host, int(port)), timeout=timeout)
-        self.conn = _GracefulH2Connection(
-            h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+        self.conn = _GracefulH2Connection(h2.config.H2Configuration(
+            client_side=True, header_encoding="utf-8",
+            validate_outbound_headers=validate_headers,
+            normalize_outbound_headers=validate_headers))
         self.conn.initiate_connection()
         self.flush()
         self.streams: dict[int, StreamResult] = {}
@@ -69,6 +72,14 @@ class H2Client:
         ], end_stream=end_stream and body is None)
         if body is not None:
             self.conn.send_data(stream_id, body, end_stream=end_stream)
+        self.flush()
+        return stream_id
+
+    def raw_request(self, headers: list[tuple[bytes, bytes]]) -> int:
+        """Opens a stream with exactly these header fields (no pseudo-headers added)."""
+        stream_id = self.conn.get_next_available_stream_id()
+        self.streams[stream_id] = StreamResult()
+        self.conn.send_headers(stream_id, headers)
         self.flush()
         return stream_id
 

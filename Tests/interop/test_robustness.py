@@ -75,6 +75,71 @@ def test_random_bytes_after_preface_and_settings(fresh_server, protos, seed):
     assert_still_serving(fresh_server.address, protos)
 
 
+HEADER_NAMES = [b":path", b":method", b":scheme", b":authority", b"content-type", b"te",
+                b"grpc-timeout", b"grpc-encoding", b"grpc-accept-encoding", b"user-agent",
+                b"grpc-status", b"grpc-message", b"grpc-status-details-bin", b"x-custom",
+                b"x-trace-bin", b"X-Upper", b"bad name", b":unknown", b""]
+HEADER_VALUES = [b"", b"POST", b"GET", b"http", b"/proto.EchoService/EchoService",
+                 b"/proto.EchoService/Nope", b"/", b"application/grpc", b"application/grpc+proto",
+                 b"Application/GRPC; charset=utf-8", b"text/plain", b"trailers", b"1S",
+                 b"99999999S", b"-1m", b"gzip", b"identity", b"snappy", b"identity, gzip",
+                 b" padded ", b"AAE=", b"\xff\xfe", b"x" * 3000]
+
+
+def random_header_block(rng: random.Random) -> list[tuple[bytes, bytes]]:
+    """A gRPC request's headers with random damage: fields dropped, repeated, replaced, added."""
+    block = [(b":method", b"POST"), (b":scheme", b"http"), (b":authority", b"fuzz"),
+             (b":path", b"/proto.EchoService/EchoService"),
+             (b"content-type", b"application/grpc"), (b"te", b"trailers")]
+    for _ in range(rng.randrange(4)):
+        action = rng.randrange(4)
+        if action == 0 and block:
+            block.pop(rng.randrange(len(block)))
+        elif action == 1 and block:
+            block.insert(rng.randrange(len(block) + 1), rng.choice(block))
+        elif action == 2 and block:
+            index = rng.randrange(len(block))
+            block[index] = (block[index][0], rng.choice(HEADER_VALUES))
+        else:
+            block.insert(rng.randrange(len(block) + 1),
+                         (rng.choice(HEADER_NAMES), rng.choice(HEADER_VALUES)))
+    return block
+
+
+def random_grpc_body(rng: random.Random) -> bytes:
+    """A length-prefixed message whose flag, length and payload may or may not agree."""
+    payload = rng.choice([b"\x0a\x05hello", b"", rng.randbytes(rng.randrange(40))])
+    length = rng.choice([len(payload), len(payload), rng.randrange(1 << 32)])
+    return bytes([rng.choice([0, 0, 1, 2])]) + length.to_bytes(4, "big") + payload
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_header_blocks_and_bodies(fresh_server, protos, seed):
+    """Valid HTTP/2 framing around damaged requests: every stream is answered or reset (or the
+    connection ends with GOAWAY), nothing hangs, and the server keeps serving."""
+    rng = random.Random(seed)
+    with H2Client(fresh_server.address, validate_headers=False) as client:
+        opened = []
+        for _ in range(40):
+            stream_id = client.raw_request(random_header_block(rng))
+            body = random_grpc_body(rng)
+            cut = rng.randrange(len(body) + 1)
+            for part in (body[:cut], body[cut:]):
+                if part and stream_id not in client.conn.streams:
+                    break  # Reset by the server already.
+                if part:
+                    client.send(stream_id, part)
+            if stream_id in client.conn.streams:
+                client.end(stream_id)
+            opened.append(stream_id)
+        settled = client.pump(
+            lambda: all(client.streams[s].ended for s in opened) or client.goaway is not None,
+            timeout=10)
+    assert settled, [s for s in opened if not client.streams[s].ended]
+    assert fresh_server.alive()
+    assert_still_serving(fresh_server.address, protos)
+
+
 def test_half_preface_does_not_block_others(fresh_server, protos):
     host, port = fresh_server.address.rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=2) as stuck:
