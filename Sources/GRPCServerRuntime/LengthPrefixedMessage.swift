@@ -17,14 +17,14 @@ struct LengthPrefixedMessage: SwiftProtobufContiguousBytes {
   }
 
   init(repeating byte: UInt8, count: Int) {
-    self.framed = Self.prefixed(count: count)
-    self.framed.writeRepeatingByte(byte, count: count)
+    self.framed = ByteBuffer(repeating: byte, count: GRPCMessageDeframer.prefixLength + count)
+    Self.setPrefix(of: &self.framed, count: count)
   }
 
   init<S: Sequence>(_ sequence: S) where S.Element == UInt8 {
     let bytes = Array(sequence)
-    self.framed = Self.prefixed(count: bytes.count)
-    self.framed.writeBytes(bytes)
+    self.init(repeating: 0, count: bytes.count)
+    self.framed.setBytes(bytes, at: self.framed.readerIndex + GRPCMessageDeframer.prefixLength)
   }
 
   var count: Int {
@@ -45,12 +45,9 @@ struct LengthPrefixedMessage: SwiftProtobufContiguousBytes {
     }
   }
 
-  /// A buffer holding just the prefix of an uncompressed message of `count` bytes, with room for
-  /// them.
-  private static func prefixed(count: Int) -> ByteBuffer {
-    var buffer = ByteBufferAllocator().buffer(capacity: GRPCMessageDeframer.prefixLength + count)
-    buffer.writeInteger(UInt8(0))
-    buffer.writeInteger(UInt32(truncatingIfNeeded: count))
-    return buffer
+  /// Writes the prefix of an uncompressed message of `count` bytes at the start of `buffer`.
+  private static func setPrefix(of buffer: inout ByteBuffer, count: Int) {
+    buffer.setInteger(UInt8(0), at: buffer.readerIndex)
+    buffer.setInteger(UInt32(truncatingIfNeeded: count), at: buffer.readerIndex + 1)
   }
 }
