@@ -25,6 +25,10 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   /// True when output is pending outside a read burst and a flush is already scheduled.
   private var flushScheduled = false
   private var isQuiescing = false
+  /// Set once the connection is expected to end: a GOAWAY said on purpose (by the client, our
+  /// drain or our idle timeout) or an error already logged. A connection nghttp2 ends without
+  /// one of these was ended for breaking the protocol or its limits, which is worth a log line.
+  private var isEndExpected = false
   private var lastRoute: (path: String, route: RPCRouter.Route)?
   /// The metadata of the last request, handed to the next one if it repeats it.
   private var lastMetadata: [(name: String, value: String)] = []
@@ -96,6 +100,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
       self.logger.info(
         "closing HTTP/2 connection after a protocol error",
         metadata: ["peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")", "error": "\(error)"])
+      self.isEndExpected = true
       self.isReading = false
       self.flush()
       context.close(promise: nil)
@@ -161,6 +166,13 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
       }
     }
     if !self.session.wantsRead && !self.session.wantsWrite {
+      if !self.isEndExpected {
+        // nghttp2 answered a protocol violation or a flood (such as streams reset faster than
+        // its limit allows) with GOAWAY by itself.
+        self.logger.info(
+          "closing HTTP/2 connection: the client broke the protocol or its limits",
+          metadata: ["peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
+      }
       context.close(promise: nil)
     }
   }
@@ -171,6 +183,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   private func beginGracefulShutdown(context: ChannelHandlerContext) {
     guard !self.isQuiescing else { return }
     self.isQuiescing = true
+    self.isEndExpected = true
     self.submit { () throws(NGHTTP2Error) in try self.session.beginGracefulShutdown() }
     self.flush()
     let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -191,6 +204,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     let now = NIODeadline.now()
     if self.calls.isEmpty && now >= silentUntil {
       self.logger.debug("closing idle HTTP/2 connection")
+      self.isEndExpected = true
       self.submit { () throws(NGHTTP2Error) in try self.session.submitGoAway() }
       self.flush()
     } else {
@@ -373,6 +387,7 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
 
   func didReceiveGoAway(lastStreamID: Int32, errorCode: UInt32) {
     // The client will open no new streams; the connection closes once the open ones finish.
+    self.isEndExpected = true
   }
 
   private func endOfRequests(_ call: ServerCall) {

@@ -7,6 +7,7 @@ import socket
 import time
 
 import grpc
+import h2.errors
 import pytest
 
 from conftest import RPC_TIMEOUT, UNARY, deser, http_request, ser
@@ -138,6 +139,37 @@ def test_random_header_blocks_and_bodies(fresh_server, protos, seed):
     assert settled, [s for s in opened if not client.streams[s].ended]
     assert fresh_server.alive()
     assert_still_serving(fresh_server.address, protos)
+
+
+def test_rapid_reset_flood_ends_that_connection_only(fresh_server, protos):
+    """HTTP/2 "rapid reset" (CVE-2023-44487): streams opened and cancelled at once, thousands of
+    them. The server's nghttp2 limits stream resets per connection and answers with GOAWAY; other
+    clients are served throughout."""
+    opened = 0
+    with H2Client(fresh_server.address) as client:
+        try:
+            for _ in range(5000):
+                stream_id = client.conn.get_next_available_stream_id()
+                client.conn.send_headers(stream_id, [
+                    (":method", "POST"), (":scheme", "http"), (":authority", "flood"),
+                    (":path", "/proto.EchoService/EchoService"), *GRPC_HEADERS])
+                client.conn.reset_stream(stream_id, h2.errors.ErrorCodes.CANCEL)
+                opened += 1
+                if opened % 100 == 0:
+                    client.flush()
+            client.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # The server has closed the connection: the point of the test.
+        client.pump(lambda: client.goaway is not None, timeout=5)
+    assert client.goaway is not None or client.closed, "the flood was not cut off"
+    assert opened < 5000 or client.goaway is not None
+    assert fresh_server.alive()
+    assert_still_serving(fresh_server.address, protos)
+    # One log line says why that connection ended.
+    deadline = time.monotonic() + 2
+    while "broke the protocol or its limits" not in fresh_server.log_text():
+        assert time.monotonic() < deadline, fresh_server.log_text()[-500:]
+        time.sleep(0.05)
 
 
 def test_half_preface_does_not_block_others(fresh_server, protos):
