@@ -184,13 +184,21 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     guard !self.isQuiescing else { return }
     self.isQuiescing = true
     self.isEndExpected = true
-    self.submit { () throws(NGHTTP2Error) in try self.session.beginGracefulShutdown() }
+    do {
+      try self.session.beginGracefulShutdown()
+    } catch {
+      self.submissionFailed(error)
+    }
     self.flush()
     let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
     context.eventLoop.scheduleTask(in: .seconds(1)) {
       let handler = handler.value
       guard handler.context != nil else { return }
-      handler.submit { () throws(NGHTTP2Error) in try handler.session.submitGoAway() }
+      do throws(NGHTTP2Error) {
+        try handler.session.submitGoAway()
+      } catch {
+        handler.submissionFailed(error)
+      }
       handler.flush()
     }
   }
@@ -205,7 +213,11 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     if self.calls.isEmpty && now >= silentUntil {
       self.logger.debug("closing idle HTTP/2 connection")
       self.isEndExpected = true
-      self.submit { () throws(NGHTTP2Error) in try self.session.submitGoAway() }
+      do {
+        try self.session.submitGoAway()
+      } catch {
+        self.submissionFailed(error)
+      }
       self.flush()
     } else {
       self.scheduleIdleCheck(at: self.calls.isEmpty ? silentUntil : now + timeout)
@@ -224,7 +236,11 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   /// client stays silent for the keepalive timeout after that.
   private func checkKeepalive(interval: TimeAmount) {
     guard let context = self.context, NIODeadline.now() - self.lastRead >= interval else { return }
-    self.submit { () throws(NGHTTP2Error) in try self.session.submitPing() }
+    do {
+      try self.session.submitPing()
+    } catch {
+      self.submissionFailed(error)
+    }
     self.flush()
     let pinged = NIODeadline.now()
     let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -238,13 +254,11 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     }
   }
 
-  /// Runs a submission; one that fails (its stream was reset meanwhile) only costs a log line.
-  private func submit(_ body: () throws(NGHTTP2Error) -> Void) {
-    do {
-      try body()
-    } catch {
-      self.logger.debug("HTTP/2 submission failed", metadata: ["error": "\(error)"])
-    }
+  /// A submission that failed (its stream was reset meanwhile) only costs a log line. Callers
+  /// use `do`/`catch` around the session call rather than a closure helper: a closure's captures
+  /// are retained and released around every call, four times per RPC.
+  private func submissionFailed(_ error: NGHTTP2Error) {
+    self.logger.debug("HTTP/2 submission failed", metadata: ["error": "\(error)"])
   }
 
   /// Output produced outside a read burst (timers, other event-loop work) is flushed once, soon.
@@ -261,31 +275,39 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   // MARK: Calls sending (used by ServerCall)
 
   func sendHeaders(_ headers: NGHTTP2HeaderList, on call: ServerCall) {
-    self.submit { () throws(NGHTTP2Error) in
+    do {
       try self.session.submitResponseHeaders(
         streamID: call.streamID, headers: headers, endStream: false)
+    } catch {
+      self.submissionFailed(error)
     }
     self.outputQueued()
   }
 
   func sendData(_ framed: ByteBuffer, on call: ServerCall) {
-    self.submit { () throws(NGHTTP2Error) in
+    do {
       try self.session.sendData(streamID: call.streamID, framed, endStream: false)
+    } catch {
+      self.submissionFailed(error)
     }
     self.outputQueued()
   }
 
   func sendTrailers(_ trailers: NGHTTP2HeaderList, on call: ServerCall) {
-    self.submit { () throws(NGHTTP2Error) in
+    do {
       try self.session.sendTrailers(streamID: call.streamID, headers: trailers)
+    } catch {
+      self.submissionFailed(error)
     }
     self.outputQueued()
   }
 
   func sendTrailersOnly(_ headers: NGHTTP2HeaderList, on call: ServerCall) {
-    self.submit { () throws(NGHTTP2Error) in
+    do {
       try self.session.submitResponseHeaders(
         streamID: call.streamID, headers: headers, endStream: true)
+    } catch {
+      self.submissionFailed(error)
     }
     self.outputQueued()
   }
@@ -319,9 +341,11 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
     guard headers.kind == .request, let context = self.context else { return }
     let request = RequestHead(headers)
     if let rejection = request.httpRejection {
-      self.submit { () throws(NGHTTP2Error) in
+      do {
         try self.session.submitResponseHeaders(
           streamID: streamID, headers: NGHTTP2HeaderList(rejection), endStream: true)
+      } catch {
+        self.submissionFailed(error)
       }
       return
     }
