@@ -7,23 +7,35 @@
 /// `DeadlineExceeded`: counting a user who cancels that close to the deadline as a timeout is the
 /// better mistake than hiding real timeouts as `Canceled`.
 public struct RPCDeadline: Sendable {
-  /// When the call must end, by this side's clock.
-  public let instant: ContinuousClock.Instant
-  private let slack: Duration
+  /// When the call started, by this side's clock.
+  public let start: ContinuousClock.Instant
+  /// How long the call may take.
+  public let timeout: Duration
 
   /// A deadline `timeout` after `start` (when the request arrived or the call began).
   public init(start: ContinuousClock.Instant, timeout: Duration) {
-    self.instant = start + timeout
-    self.slack = max(.milliseconds(20), timeout / 10)
+    self.start = start
+    self.timeout = timeout
   }
+
+  /// When the call must end, by this side's clock.
+  public var instant: ContinuousClock.Instant { self.start + self.timeout }
 
   /// Whether a call ending at `now` ended because of this deadline.
   public func hasPassed(at now: ContinuousClock.Instant) -> Bool {
-    now >= self.instant - self.slack
+    self.codeForEarlyEnd(at: now) == .deadlineExceeded
   }
 
   /// The code for a call that ended early at `now` without a status of its own.
   public func codeForEarlyEnd(at now: ContinuousClock.Instant) -> GRPCCode {
-    self.hasPassed(at: now) ? .deadlineExceeded : .canceled
+    Self.codeForEarlyEnd(after: now - self.start, timeout: self.timeout)
+  }
+
+  /// The rule itself, for a caller that keeps time its own way: a call with `timeout` that ended
+  /// early `elapsed` after it started ended because of its deadline when that was in the last
+  /// tenth of the window (at least 20 ms).
+  public static func codeForEarlyEnd(after elapsed: Duration, timeout: Duration) -> GRPCCode {
+    let slack = max(.milliseconds(20), timeout / 10)
+    return elapsed >= timeout - slack ? .deadlineExceeded : .canceled
   }
 }

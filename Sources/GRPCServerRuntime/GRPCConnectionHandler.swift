@@ -339,7 +339,7 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
     // Request trailers carry nothing for us. Events come from `receive`, inside `channelRead`,
     // so the handler is in its pipeline.
     guard headers.kind == .request, let context = self.context else { return }
-    let request = RequestHead(headers)
+    let request = RequestHead(headers, previousMetadata: self.lastMetadata)
     if let rejection = request.httpRejection {
       do {
         try self.session.submitResponseHeaders(
@@ -350,7 +350,7 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
       return
     }
     let route = self.route(for: request)
-    let metadata = request.metadata(reusing: self.lastMetadata)
+    let metadata = request.metadata
     self.lastMetadata = metadata
     let call = ServerCall(
       streamID: streamID,

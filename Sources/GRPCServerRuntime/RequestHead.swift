@@ -10,43 +10,75 @@ import Darwin
 /// What the server needs from a request's header block, read in one pass over the block's bytes.
 ///
 /// Strings are made only of what a call keeps: the timeout and encodings when sent, metadata
-/// only when it differs from the previous request's (see ``metadata(reusing:)``), and the path
-/// only when it is not the connection's cached route (see ``pathEquals(_:)``).
+/// only when it differs from the previous request's (see ``metadata``), and the path only when
+/// it is not the connection's cached route (see ``pathEquals(_:)``).
 struct RequestHead {
   /// The block read; the positions below index into it.
   let headers: NGHTTP2HeaderBlock
-  private var methodIndex: Int?
-  private var pathIndex: Int?
-  private var contentTypeIndex: Int?
+  private let methodIndex: Int?
+  private let pathIndex: Int?
+  private let contentTypeIndex: Int?
   /// The raw `grpc-encoding` value; `nil` when absent.
-  private(set) var encodingHeader: String?
-  private(set) var acceptEncodings: GRPCMessageEncodingSet = .identity
-  private(set) var timeoutHeader: String?
+  let encodingHeader: String?
+  let acceptEncodings: GRPCMessageEncodingSet
+  let timeoutHeader: String?
   /// How many fields are custom metadata (not reserved by gRPC or HTTP/2).
-  private var metadataCount = 0
+  private let metadataCount: Int
+  /// The previous request's metadata on the connection, and whether this request repeats it
+  /// field for field (as requests on one connection usually do: the user agent, a tenant...).
+  private let previousMetadata: [(name: String, value: String)]
+  private let repeatsPreviousMetadata: Bool
 
-  init(_ headers: NGHTTP2HeaderBlock) {
+  /// Reads `headers`, comparing its metadata with `previousMetadata` on the way.
+  init(_ headers: NGHTTP2HeaderBlock, previousMetadata: [(name: String, value: String)] = []) {
     self.headers = headers
+    self.previousMetadata = previousMetadata
+    // The pass fills locals, not `self`: a closure that captures `self` in an initializer makes
+    // it copy the whole value in and out.
     var position = 0
+    var methodIndex: Int?
+    var pathIndex: Int?
+    var contentTypeIndex: Int?
+    var encodingHeader: String?
+    var acceptEncodings = GRPCMessageEncodingSet.identity
+    var timeoutHeader: String?
+    var metadataCount = 0
+    var repeatsPreviousMetadata = true
     // Names arrive lower-case (nghttp2 enforces it). Switching on the length first means each
     // header costs one byte comparison, not one per name this server knows.
     headers.forEachRawField { name, value in
       defer { position += 1 }
       switch name.count {
-      case 5 where name.equals(":path"): self.pathIndex = position
-      case 7 where name.equals(":method"): self.methodIndex = position
-      case 12 where name.equals("content-type"): self.contentTypeIndex = position
+      case 5 where name.equals(":path"): pathIndex = position
+      case 7 where name.equals(":method"): methodIndex = position
+      case 12 where name.equals("content-type"): contentTypeIndex = position
       case 12 where name.equals("grpc-timeout"):
-        self.timeoutHeader = String(decoding: value, as: UTF8.self)
+        timeoutHeader = String(decoding: value, as: UTF8.self)
       case 13 where name.equals("grpc-encoding"):
-        self.encodingHeader = String(decoding: value, as: UTF8.self)
+        encodingHeader = String(decoding: value, as: UTF8.self)
       case 20 where name.equals("grpc-accept-encoding"):
-        self.acceptEncodings = GRPCMessageEncodingSet(
+        acceptEncodings = GRPCMessageEncodingSet(
           acceptEncodingHeader: String(decoding: value, as: UTF8.self))
       default:
-        if !GRPCMetadata.isReservedHeader(utf8: name) { self.metadataCount += 1 }
+        guard !GRPCMetadata.isReservedHeader(utf8: name) else { break }
+        if repeatsPreviousMetadata {
+          repeatsPreviousMetadata =
+            metadataCount < previousMetadata.count
+            && Self.equal(previousMetadata[metadataCount].name, name)
+            && Self.equal(previousMetadata[metadataCount].value, value)
+        }
+        metadataCount += 1
       }
     }
+    self.methodIndex = methodIndex
+    self.pathIndex = pathIndex
+    self.contentTypeIndex = contentTypeIndex
+    self.encodingHeader = encodingHeader
+    self.acceptEncodings = acceptEncodings
+    self.timeoutHeader = timeoutHeader
+    self.metadataCount = metadataCount
+    self.repeatsPreviousMetadata =
+      repeatsPreviousMetadata && metadataCount == previousMetadata.count
   }
 
   /// The block was over the advertised header list size and arrived cut short.
@@ -64,17 +96,11 @@ struct RequestHead {
   }
 
   /// The request's custom metadata (reserved gRPC and HTTP/2 headers removed; `-bin` values
-  /// still base64-encoded, as on the wire).
-  var metadata: [(name: String, value: String)] { self.metadata(reusing: []) }
-
-  /// The custom metadata, or `previous` itself when the request repeats it field for field (as
-  /// requests on one connection usually do: the user agent, a tenant header...), which makes
-  /// no Strings and no array.
-  func metadata(
-    reusing previous: [(name: String, value: String)]
-  ) -> [(name: String, value: String)] {
+  /// still base64-encoded, as on the wire): the previous request's array itself when this one
+  /// repeats it, which makes no Strings and no array.
+  var metadata: [(name: String, value: String)] {
     guard self.metadataCount > 0 else { return [] }
-    if previous.count == self.metadataCount && self.metadataRepeats(previous) { return previous }
+    if self.repeatsPreviousMetadata { return self.previousMetadata }
     var metadata: [(name: String, value: String)] = []
     metadata.reserveCapacity(self.metadataCount)
     self.headers.forEachRawField { name, value in
@@ -83,17 +109,6 @@ struct RequestHead {
         (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
     }
     return metadata
-  }
-
-  private func metadataRepeats(_ previous: [(name: String, value: String)]) -> Bool {
-    var next = 0
-    var repeats = true
-    self.headers.forEachRawField { name, value in
-      guard repeats, !GRPCMetadata.isReservedHeader(utf8: name) else { return }
-      repeats = Self.equal(previous[next].name, name) && Self.equal(previous[next].value, value)
-      next += 1
-    }
-    return repeats
   }
 
   private static func equal(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {

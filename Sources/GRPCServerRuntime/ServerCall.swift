@@ -16,8 +16,8 @@ public final class ServerCall {
   public let requestMetadata: [(name: String, value: String)]
   /// When the client stops waiting, from `grpc-timeout`; `nil` when it sent none.
   public let deadline: NIODeadline?
-  /// The same deadline for metrics: it tells a client's deadline from its cancellation.
-  private let rpcDeadline: RPCDeadline?
+  /// The client's `grpc-timeout`: it tells a client's deadline from its cancellation.
+  private let timeout: Duration?
   /// The event loop of the connection; the call must be used on it.
   public let eventLoop: any EventLoop
   /// Metadata sent with the response headers; set it before the first message or the finish.
@@ -60,7 +60,7 @@ public final class ServerCall {
     self.route = route
     self.requestMetadata = requestMetadata
     self.deadline = timeout.map { startTime + TimeAmount($0) }
-    self.rpcDeadline = timeout.map { RPCDeadline(start: .now, timeout: $0) }
+    self.timeout = timeout
     self.responseEncoding = responseEncoding
     self.connection = connection
     self.eventLoop = eventLoop
@@ -111,8 +111,9 @@ public final class ServerCall {
   func markCancelled() {
     guard !self.isFinished else { return }
     self.isFinished = true
-    let code = self.rpcDeadline?.codeForEarlyEnd(at: .now) ?? .canceled
-    self.metrics.handled(code, after: self.startTime.elapsed)
+    let elapsed = self.startTime.elapsed
+    let code = self.timeout.map { RPCDeadline.codeForEarlyEnd(after: elapsed, timeout: $0) }
+    self.metrics.handled(code ?? .canceled, after: elapsed)
   }
 
   private func sendHeaders() {

@@ -17,6 +17,19 @@ struct NGHTTP2HeaderDecoder {
     self.size = 0
   }
 
+  /// Moves the finished block out, leaving an empty one, so it reaches the delegate without a
+  /// copy (a copy retains its storage); ``restore(_:)`` puts it back for the next block to reuse.
+  mutating func takeBlock() -> NGHTTP2HeaderBlock {
+    var taken = NGHTTP2HeaderBlock(kind: self.block.kind, fields: [])
+    swap(&taken, &self.block)
+    return taken
+  }
+
+  /// Takes back the block ``takeBlock()`` handed out.
+  mutating func restore(_ block: consuming NGHTTP2HeaderBlock) {
+    self.block = block
+  }
+
   /// Adds one field; fields past the size limit are dropped and the block flagged.
   mutating func append(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
     self.size += name.count + value.count + 32

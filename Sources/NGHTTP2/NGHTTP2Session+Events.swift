@@ -27,8 +27,10 @@ extension NGHTTP2Session {
     let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
     switch header.type {
     case UInt8(NGHTTP2_HEADERS.rawValue):
+      let block = self.headerDecoder.takeBlock()
       self.delegate?.didReceiveHeaders(
-        streamID: header.stream_id, headers: self.headerDecoder.block, endStream: endStream)
+        streamID: header.stream_id, headers: block, endStream: endStream)
+      self.headerDecoder.restore(block)
       if endStream {
         self.delegate?.didReceiveEndStream(streamID: header.stream_id)
       }

@@ -21,4 +21,18 @@ import Testing
     #expect(deadline.codeForEarlyEnd(at: self.start + .milliseconds(79)) == .canceled)
     #expect(deadline.codeForEarlyEnd(at: self.start + .milliseconds(81)) == .deadlineExceeded)
   }
+
+  @Test func theRuleOnElapsedTimeAgreesWithTheClockForm() {
+    #expect(
+      RPCDeadline.codeForEarlyEnd(after: .milliseconds(899), timeout: .seconds(1)) == .canceled)
+    #expect(
+      RPCDeadline.codeForEarlyEnd(after: .milliseconds(901), timeout: .seconds(1))
+        == .deadlineExceeded)
+    #expect(
+      RPCDeadline.codeForEarlyEnd(after: .milliseconds(81), timeout: .milliseconds(100))
+        == .deadlineExceeded)
+    let deadline = RPCDeadline(start: self.start, timeout: .seconds(1))
+    #expect(deadline.instant == self.start + .seconds(1))
+    #expect(deadline.hasPassed(at: self.start + .milliseconds(950)))
+  }
 }

@@ -16,7 +16,8 @@ struct RequestHeadTests {
   static func head(
     method: String = "POST",
     contentType: String? = "application/grpc",
-    _ extra: [(String, String)] = []
+    _ extra: [(String, String)] = [],
+    previousMetadata: [(name: String, value: String)] = []
   ) -> RequestHead {
     var fields: [NGHTTP2HeaderField] = [
       (":method", method), (":scheme", "http"), (":path", Self.path),
@@ -25,7 +26,8 @@ struct RequestHeadTests {
     if let contentType { fields.append(("content-type", contentType)) }
     fields.append(("te", "trailers"))
     fields += extra.map { (name: $0.0, value: $0.1) }
-    return RequestHead(NGHTTP2HeaderBlock(kind: .request, fields: fields))
+    return RequestHead(
+      NGHTTP2HeaderBlock(kind: .request, fields: fields), previousMetadata: previousMetadata)
   }
 
   /// A router serving one unary method, for routes with and without a handler.
@@ -93,9 +95,10 @@ struct RequestHeadTests {
 
   @Test("repeated metadata is handed over as the previous array; changed metadata is built anew")
   func metadataReuse() {
-    let first = Self.head([("user-agent", "grpc-swift"), ("x-tenant", "a")]).metadata(reusing: [])
-    let again = Self.head([("user-agent", "grpc-swift"), ("x-tenant", "a")])
-      .metadata(reusing: first)
+    let first = Self.head([("user-agent", "grpc-swift"), ("x-tenant", "a")]).metadata
+    let again = Self.head(
+      [("user-agent", "grpc-swift"), ("x-tenant", "a")], previousMetadata: first
+    ).metadata
     #expect(again.map(\.value) == ["grpc-swift", "a"])
     #expect(Self.storage(of: again) == Self.storage(of: first), "the same array, not a copy")
     for changed in [
@@ -104,11 +107,11 @@ struct RequestHeadTests {
       [("user-agent", "grpc-swift"), ("x-tenant", "a"), ("x-more", "1")],
       [("user-agent", "grpc-swift"), ("x-other", "a")],
     ] {
-      let metadata = Self.head(changed).metadata(reusing: first)
+      let metadata = Self.head(changed, previousMetadata: first).metadata
       #expect(metadata.map(\.name) == changed.map(\.0))
       #expect(metadata.map(\.value) == changed.map(\.1))
     }
-    #expect(Self.head().metadata(reusing: first).isEmpty)
+    #expect(Self.head(previousMetadata: first).metadata.isEmpty)
   }
 
   @Test("the path is compared as bytes against a cached one")
