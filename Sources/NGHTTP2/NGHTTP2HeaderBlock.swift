@@ -27,8 +27,8 @@ public struct NGHTTP2HeaderBlock: Sendable {
     case trailers
   }
 
-  /// Where one field's name and value are in ``bytes``: the name starts at `start`, the value
-  /// right after it.
+  /// Where one field's name and value are in the storage's bytes: the name starts at `start`,
+  /// the value right after it.
   @usableFromInline
   struct FieldSpan: Sendable {
     @usableFromInline var start: Int
@@ -36,6 +36,88 @@ public struct NGHTTP2HeaderBlock: Sendable {
     @usableFromInline var valueCount: Int
 
     @usableFromInline var valueStart: Int { self.start + self.nameCount }
+  }
+
+  /// Every name and value back to back, and where each field is: two growable buffers, appended
+  /// to with a `memcpy` each (Array appends cost several times as much, eight fields a request).
+  /// Copy-on-write keeps blocks values: storage is only changed while one block holds it.
+  ///
+  /// `@unchecked Sendable`: a storage shared by several blocks is never written again.
+  @usableFromInline
+  final class Storage: @unchecked Sendable {
+    @usableFromInline private(set) var bytes: UnsafeMutableRawPointer
+    @usableFromInline private(set) var spans: UnsafeMutablePointer<FieldSpan>
+    @usableFromInline private(set) var spanCount = 0
+    private var byteCount = 0
+    private var byteCapacity: Int
+    private var spanCapacity: Int
+
+    /// Shared by empty blocks (a block handed out and not yet given back leaves one behind), so
+    /// making one allocates nothing.
+    static let empty = Storage(byteCapacity: 0, spanCapacity: 0)
+
+    init(byteCapacity: Int = 1024, spanCapacity: Int = 16) {
+      self.byteCapacity = byteCapacity
+      self.spanCapacity = spanCapacity
+      self.bytes = .allocate(byteCount: Swift.max(byteCapacity, 1), alignment: 1)
+      self.spans = .allocate(capacity: Swift.max(spanCapacity, 1))
+    }
+
+    deinit {
+      self.bytes.deallocate()
+      self.spans.deallocate()
+    }
+
+    /// A storage with the same fields, for a block about to change one that others hold.
+    func copy() -> Storage {
+      let copy = Storage(
+        byteCapacity: Swift.max(self.byteCapacity, 1024),
+        spanCapacity: Swift.max(self.spanCapacity, 16))
+      copy.bytes.copyMemory(from: self.bytes, byteCount: self.byteCount)
+      copy.spans.update(from: self.spans, count: self.spanCount)
+      copy.byteCount = self.byteCount
+      copy.spanCount = self.spanCount
+      return copy
+    }
+
+    func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+      let needed = self.byteCount + name.count + value.count
+      if needed > self.byteCapacity { self.growBytes(to: needed) }
+      if self.spanCount == self.spanCapacity { self.growSpans() }
+      if let base = name.baseAddress {
+        (self.bytes + self.byteCount).copyMemory(from: base, byteCount: name.count)
+      }
+      if let base = value.baseAddress {
+        (self.bytes + self.byteCount + name.count).copyMemory(from: base, byteCount: value.count)
+      }
+      (self.spans + self.spanCount).initialize(
+        to: FieldSpan(start: self.byteCount, nameCount: name.count, valueCount: value.count))
+      self.byteCount = needed
+      self.spanCount += 1
+    }
+
+    func removeAll() {
+      self.byteCount = 0
+      self.spanCount = 0
+    }
+
+    private func growBytes(to needed: Int) {
+      let capacity = Swift.max(needed, self.byteCapacity * 2)
+      let bytes = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 1)
+      bytes.copyMemory(from: self.bytes, byteCount: self.byteCount)
+      self.bytes.deallocate()
+      self.bytes = bytes
+      self.byteCapacity = capacity
+    }
+
+    private func growSpans() {
+      let capacity = Swift.max(16, self.spanCapacity * 2)
+      let spans = UnsafeMutablePointer<FieldSpan>.allocate(capacity: capacity)
+      spans.moveInitialize(from: self.spans, count: self.spanCount)
+      self.spans.deallocate()
+      self.spans = spans
+      self.spanCapacity = capacity
+    }
   }
 
   /// What this block is.
@@ -46,32 +128,41 @@ public struct NGHTTP2HeaderBlock: Sendable {
   /// dropped, so the receiver must refuse the request rather than act on part of it.
   public var exceedsSizeLimit = false
 
-  /// Every name and value, back to back, in arrival order.
-  @usableFromInline var bytes: [UInt8] = []
-  /// One entry per field.
-  @usableFromInline var spans: [FieldSpan] = []
+  @usableFromInline var storage: Storage
 
   /// Creates a block, for tests and for code that builds blocks by hand.
   public init(kind: Kind, fields: [NGHTTP2HeaderField]) {
     self.kind = kind
+    self.storage = fields.isEmpty ? .empty : Storage()
     for field in fields {
-      self.append(name: Array(field.name.utf8), value: Array(field.value.utf8))
+      Array(field.name.utf8).withUnsafeBytes { name in
+        Array(field.value.utf8).withUnsafeBytes { value in
+          self.storage.append(name: name, value: value)
+        }
+      }
     }
   }
 
   /// Adds a field at the end.
-  mutating func append(name: some Collection<UInt8>, value: some Collection<UInt8>) {
-    self.spans.append(
-      FieldSpan(start: self.bytes.count, nameCount: name.count, valueCount: value.count))
-    self.bytes.append(contentsOf: name)
-    self.bytes.append(contentsOf: value)
+  mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+    self.makeStorageUnique()
+    self.storage.append(name: name, value: value)
   }
 
-  /// Empties the block, keeping its storage for the next one.
+  /// Empties the block, keeping its storage for the next one when no other block shares it.
   mutating func removeAll() {
-    self.bytes.removeAll(keepingCapacity: true)
-    self.spans.removeAll(keepingCapacity: true)
+    if isKnownUniquelyReferenced(&self.storage) && self.storage !== Storage.empty {
+      self.storage.removeAll()
+    } else {
+      self.storage = Storage()
+    }
     self.exceedsSizeLimit = false
+  }
+
+  private mutating func makeStorageUnique() {
+    if !isKnownUniquelyReferenced(&self.storage) || self.storage === Storage.empty {
+      self.storage = self.storage.copy()
+    }
   }
 
   /// Calls `body` with the bytes of each field's name and value, in order. The pointers are
@@ -80,49 +171,43 @@ public struct NGHTTP2HeaderBlock: Sendable {
   public func forEachRawField(
     _ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void
   ) rethrows {
-    try self.bytes.withUnsafeBytes { bytes in
-      for span in self.spans {
-        try body(
-          UnsafeRawBufferPointer(rebasing: bytes[span.start..<span.valueStart]),
-          UnsafeRawBufferPointer(
-            rebasing: bytes[span.valueStart..<span.valueStart + span.valueCount]))
-      }
+    let storage = self.storage
+    for index in 0..<storage.spanCount {
+      let span = storage.spans[index]
+      try body(
+        UnsafeRawBufferPointer(start: storage.bytes + span.start, count: span.nameCount),
+        UnsafeRawBufferPointer(start: storage.bytes + span.valueStart, count: span.valueCount))
     }
+    withExtendedLifetime(storage) {}
   }
 
   /// The position of the first field named `name` (lower case), if any.
   public func firstIndex(ofName name: String) -> Int? {
     var name = name
     return name.withUTF8 { name in
-      self.bytes.withUnsafeBytes { bytes in
-        self.spans.firstIndex { span in
-          span.nameCount == name.count
-            && Self.equal(bytes, from: span.start, name)
-        }
+      (0..<self.storage.spanCount).first { index in
+        self.nameBytes(at: index).elementsEqual(UnsafeRawBufferPointer(name))
       }
     }
   }
 
   /// The name of the field at `position`.
   public func name(at position: Int) -> String {
-    let span = self.spans[position]
-    return String(decoding: self.bytes[span.start..<span.valueStart], as: UTF8.self)
+    String(decoding: self.nameBytes(at: position), as: UTF8.self)
   }
 
   /// The value of the field at `position`.
   public func value(at position: Int) -> String {
-    let span = self.spans[position]
-    return String(
-      decoding: self.bytes[span.valueStart..<span.valueStart + span.valueCount], as: UTF8.self)
+    String(decoding: self.valueBytes(at: position), as: UTF8.self)
   }
 
   /// Whether the value of the field at `position` is exactly `value`, compared as bytes.
   public func valueEquals(at position: Int, _ value: String) -> Bool {
-    let span = self.spans[position]
+    let stored = self.valueBytes(at: position)
     var value = value
     return value.withUTF8 { value in
-      value.count == span.valueCount
-        && self.bytes.withUnsafeBytes { Self.equal($0, from: span.valueStart, value) }
+      value.count == stored.count
+        && (value.isEmpty || memcmp(stored.baseAddress!, value.baseAddress!, value.count) == 0)
     }
   }
 
@@ -131,19 +216,28 @@ public struct NGHTTP2HeaderBlock: Sendable {
     self.firstIndex(ofName: name).map { self.value(at: $0) }
   }
 
-  private static func equal(
-    _ bytes: UnsafeRawBufferPointer, from start: Int, _ other: UnsafeBufferPointer<UInt8>
-  ) -> Bool {
-    other.isEmpty || memcmp(bytes.baseAddress! + start, other.baseAddress!, other.count) == 0
+  /// The bytes of a field's name; valid while the block is alive and unchanged.
+  private func nameBytes(at position: Int) -> UnsafeRawBufferPointer {
+    precondition(position >= 0 && position < self.storage.spanCount, "field index out of range")
+    let span = self.storage.spans[position]
+    return UnsafeRawBufferPointer(start: self.storage.bytes + span.start, count: span.nameCount)
+  }
+
+  /// The bytes of a field's value; valid while the block is alive and unchanged.
+  private func valueBytes(at position: Int) -> UnsafeRawBufferPointer {
+    precondition(position >= 0 && position < self.storage.spanCount, "field index out of range")
+    let span = self.storage.spans[position]
+    return UnsafeRawBufferPointer(
+      start: self.storage.bytes + span.valueStart, count: span.valueCount)
   }
 }
 
 extension NGHTTP2HeaderBlock: RandomAccessCollection {
   /// The position of the first field.
-  public var startIndex: Int { self.spans.startIndex }
+  public var startIndex: Int { 0 }
 
   /// The position past the last field.
-  public var endIndex: Int { self.spans.endIndex }
+  public var endIndex: Int { self.storage.spanCount }
 
   /// The field at `position`, as Strings.
   public subscript(position: Int) -> NGHTTP2HeaderField {

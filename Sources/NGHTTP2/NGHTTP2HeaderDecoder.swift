@@ -37,6 +37,6 @@ struct NGHTTP2HeaderDecoder {
       self.block.exceedsSizeLimit = true
       return
     }
-    self.block.append(name: name, value: value)
+    self.block.append(name: UnsafeRawBufferPointer(name), value: UnsafeRawBufferPointer(value))
   }
 }

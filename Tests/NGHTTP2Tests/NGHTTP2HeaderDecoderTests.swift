@@ -36,6 +36,22 @@ struct NGHTTP2HeaderDecoderTests {
     #expect(decoder.block.map(\.value) == ["0"])
   }
 
+  @Test("A block grows past its first storage and stays a value while it does")
+  func growsAndCopiesOnWrite() {
+    var decoder = NGHTTP2HeaderDecoder()
+    decode(into: &decoder, .request, [("a", "1")])
+    let small = decoder.block
+    let fields = (0..<40).map { (name: "x-field-\($0)", value: String(repeating: "v", count: 100)) }
+    decode(into: &decoder, .request, fields)
+    #expect(decoder.block.map(\.name) == fields.map(\.name))
+    #expect(decoder.block.map(\.value) == fields.map(\.value))
+    #expect(small.map(\.name) == ["a"], "an earlier block keeps its own storage")
+    var copy = decoder.block
+    copy.append(
+      name: UnsafeRawBufferPointer(start: nil, count: 0), value: .init(start: nil, count: 0))
+    #expect(copy.count == 41 && decoder.block.count == 40)
+  }
+
   @Test("A shorter block drops the previous block's extra fields")
   func shorterBlock() {
     var decoder = NGHTTP2HeaderDecoder()
