@@ -10,12 +10,12 @@ public typealias NGHTTP2HeaderField = (name: String, value: String)
 /// One complete header block received on a stream: request headers, response headers or
 /// trailers, in the order they arrived.
 ///
-/// The fields are kept as the bytes nghttp2 decoded, back to back in one array, so receiving a
+/// The fields are kept as the bytes nghttp2 decoded, back to back in one buffer, so receiving a
 /// block makes no String at all: readers on the hot path look at the bytes
 /// (``forEachRawField(_:)``, ``firstIndex(ofName:)``, ``valueEquals(at:_:)``) and make Strings
 /// only of the values they keep. As a collection it yields `(name, value)` Strings, made on
-/// access. A value type over arrays the session reuses from block to block, so keeping a block
-/// beyond the delegate call is safe, and not keeping it costs no allocation.
+/// access. A value type over copy-on-write storage the session reuses from block to block, so
+/// keeping a block beyond the delegate call is safe, and not keeping it costs no allocation.
 public struct NGHTTP2HeaderBlock: Sendable {
   /// What a header block is, from nghttp2's header category.
   public enum Kind: Hashable, Sendable {
