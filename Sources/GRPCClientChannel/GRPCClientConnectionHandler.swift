@@ -33,6 +33,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
   /// After GOAWAY (or a shutdown), the connection closes once its last call ends.
   private(set) var isGoingAway = false
   private var allocator = ByteBufferAllocator()
+  private var output = NGHTTP2OutputBuffer(allocator: ByteBufferAllocator())
 
   init(
     peer: String, authority: String, settings: NGHTTP2Settings, logger: Logger, events: Events
@@ -107,6 +108,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
   func handlerAdded(context: ChannelHandlerContext) {
     self.context = context
     self.allocator = context.channel.allocator
+    self.output = NGHTTP2OutputBuffer(allocator: context.channel.allocator)
     self.session.delegate = self
   }
 
@@ -162,16 +164,14 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
 
   private func flush() {
     guard let context = self.context else { return }
-    var buffer = self.allocator.buffer(capacity: 1024)
     do {
-      try self.session.drain(into: &buffer)
+      if let frames = try self.output.drain(self.session) {
+        context.writeAndFlush(self.wrapOutboundOut(frames), promise: nil)
+      }
     } catch {
       self.logger.info("closing the connection to the server", metadata: ["error": "\(error)"])
       context.close(promise: nil)
       return
-    }
-    if buffer.readableBytes > 0 {
-      context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
     }
     let finished = !self.session.wantsRead && !self.session.wantsWrite
     if finished || (self.isGoingAway && self.calls.isEmpty) {

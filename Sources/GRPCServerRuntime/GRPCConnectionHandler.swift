@@ -39,9 +39,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   /// Looks for idleness once per idle timeout (see `checkIdle`): cheaper than an
   /// `IdleStateHandler`, which every read, write and flush would pass through.
   private var idleCheck: Scheduled<Void>?
-  /// The buffer the last burst of frames went out in, reused for the next one once the channel
-  /// has written it (a 4 KiB allocation per flush otherwise).
-  private var output = ByteBuffer()
+  private var output = NGHTTP2OutputBuffer(allocator: ByteBufferAllocator())
   /// The connection's one deadline timer and when it fires (see `armDeadlineTimer`).
   private var deadlineTimer: (deadline: NIODeadline, task: Scheduled<Void>)?
 
@@ -68,7 +66,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     self.context = context
     self.allocator = context.channel.allocator
     self.session.delegate = self
-    self.output = context.channel.allocator.buffer(capacity: Self.outputBufferCapacity)
+    self.output = NGHTTP2OutputBuffer(allocator: context.channel.allocator)
     self.flush()  // The server's SETTINGS go out at once; some clients wait for them.
     self.scheduleIdleCheck(at: .now() + self.configuration.idleTimeout)
     if let interval = self.configuration.keepaliveInterval {
@@ -99,7 +97,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     } catch {
       self.logger.info(
         "closing HTTP/2 connection after a protocol error",
-        metadata: ["peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")", "error": "\(error)"])
+        metadata: ["peer": "\(Self.peer(of: context))", "error": "\(error)"])
       self.isEndExpected = true
       self.isReading = false
       self.flush()
@@ -133,37 +131,17 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
   // MARK: Output
 
-  /// Room for a burst of small replies (about 60 bytes of frames each), so that appending
-  /// nghttp2's frames one by one rarely reallocates.
-  private static let outputBufferCapacity = 4096
-  /// The largest output buffer kept for reuse; one that grew past it for a large message is
-  /// let go with that message.
-  private static let outputBufferCapacityKept = 64 * 1024
-
   /// Writes everything nghttp2 has queued, in one buffer and one flush.
   private func flush() {
     guard let context = self.context else { return }
-    if self.session.wantsWrite {
-      var buffer = self.output
-      self.output = ByteBuffer()
-      // Keeps the storage when the channel has let go of it (it writes at once unless the socket
-      // is full), or starts a fresh one.
-      buffer.clear()
-      do {
-        try self.session.drain(into: &buffer)
-      } catch {
-        self.logger.info("closing HTTP/2 connection", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
-        return
+    do {
+      if let frames = try self.output.drain(self.session) {
+        context.writeAndFlush(self.wrapOutboundOut(frames), promise: nil)
       }
-      if buffer.readableBytes > 0 {
-        context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
-      }
-      if buffer.capacity <= Self.outputBufferCapacityKept {
-        self.output = buffer
-      } else {
-        self.output = self.allocator.buffer(capacity: Self.outputBufferCapacity)
-      }
+    } catch {
+      self.logger.info("closing HTTP/2 connection", metadata: ["error": "\(error)"])
+      context.close(promise: nil)
+      return
     }
     if !self.session.wantsRead && !self.session.wantsWrite {
       if !self.isEndExpected {
@@ -171,7 +149,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         // its limit allows) with GOAWAY by itself.
         self.logger.info(
           "closing HTTP/2 connection: the client broke the protocol or its limits",
-          metadata: ["peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
+          metadata: ["peer": "\(Self.peer(of: context))"])
       }
       context.close(promise: nil)
     }
@@ -194,12 +172,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     context.eventLoop.scheduleTask(in: .seconds(1)) {
       let handler = handler.value
       guard handler.context != nil else { return }
-      do throws(NGHTTP2Error) {
-        try handler.session.submitGoAway()
-      } catch {
-        handler.submissionFailed(error)
-      }
-      handler.flush()
+      handler.sendGoAway()
     }
   }
 
@@ -213,12 +186,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     if self.calls.isEmpty && now >= silentUntil {
       self.logger.debug("closing idle HTTP/2 connection")
       self.isEndExpected = true
-      do {
-        try self.session.submitGoAway()
-      } catch {
-        self.submissionFailed(error)
-      }
-      self.flush()
+      self.sendGoAway()
     } else {
       self.scheduleIdleCheck(at: self.calls.isEmpty ? silentUntil : now + timeout)
     }
@@ -249,9 +217,24 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
       guard let context = handler.context, handler.lastRead < pinged else { return }
       handler.logger.info(
         "closing HTTP/2 connection: keepalive PING not answered",
-        metadata: ["peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
+        metadata: ["peer": "\(Self.peer(of: context))"])
       context.close(promise: nil)
     }
+  }
+
+  /// The client's address for log lines.
+  private static func peer(of context: ChannelHandlerContext) -> String {
+    context.remoteAddress.map { "\($0)" } ?? "?"
+  }
+
+  /// Sends the final GOAWAY now: the connection closes once its open streams have finished.
+  private func sendGoAway() {
+    do {
+      try self.session.submitGoAway()
+    } catch {
+      self.submissionFailed(error)
+    }
+    self.flush()
   }
 
   /// A submission that failed (its stream was reset meanwhile) only costs a log line. Callers

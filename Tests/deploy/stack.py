@@ -142,13 +142,8 @@ def start_client(server_address: str) -> tuple[Process, str]:
     client = Process("EchoClient", [str(client_binary()), "serve", "--host", "127.0.0.1", "--port", str(port),
                                     "--server", server_address]).start()
     address = f"127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline and client.alive():
-        if http_get(address, "/healthz", timeout=1.0)[0] == 200:
-            return client, address
-        time.sleep(0.2)
-    client.stop()
-    raise StackError(f"EchoClient did not answer /healthz on {address}:\n" + client.log_text())
+    wait_until_answering(client, address, "/healthz")
+    return client, address
 
 
 def start_prometheus(workdir: Path, *, servers: list[str], clients: list[str]) -> tuple[Process, str]:
@@ -160,13 +155,19 @@ def start_prometheus(workdir: Path, *, servers: list[str], clients: list[str]) -
     config = local_prometheus.write_local_config(workdir, servers=servers, clients=clients, listen=listen)
     prometheus = Process("prometheus", local_prometheus.prometheus_command(
         config, workdir / "data", listen, binary)).start()
+    wait_until_answering(prometheus, listen, "/-/ready")
+    return prometheus, listen
+
+
+def wait_until_answering(process: Process, address: str, path: str) -> None:
+    """Waits until `process` answers 200 on `path`; stops it and raises if it does not in time."""
     deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline and prometheus.alive():
-        if http_get(listen, "/-/ready", timeout=1.0)[0] == 200:
-            return prometheus, listen
+    while time.monotonic() < deadline and process.alive():
+        if http_get(address, path, timeout=1.0)[0] == 200:
+            return
         time.sleep(0.2)
-    prometheus.stop()
-    raise StackError("Prometheus did not become ready:\n" + prometheus.log_text())
+    process.stop()
+    raise StackError(f"{process.name} did not answer {path} on {address}:\n" + process.log_text())
 
 
 def http_get(address: str, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
