@@ -33,7 +33,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   /// The metadata of the last request, handed to the next one if it repeats it.
   private var lastMetadata: [(name: String, value: String)] = []
   /// When bytes last arrived; keepalive pings only a silent client, and only a silent
-  /// connection counts as idle.
+  /// connection counts as idle. It is also when a call starts: the read that brought its
+  /// headers (one clock reading per read instead of one per call).
   private var lastRead = NIODeadline.now()
   private var keepalive: RepeatedTask?
   /// Looks for idleness once per idle timeout (see `checkIdle`): cheaper than an
@@ -343,7 +344,7 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
       responseEncoding: request.responseEncoding(enabled: self.configuration.messageEncodings),
       connection: self,
       eventLoop: context.eventLoop,
-      startTime: .now(),
+      startTime: self.lastRead,
       dispatch: CallDispatch(route.handler),
       deframer: GRPCMessageDeframer(
         maxMessageSize: self.configuration.maxReceiveMessageSize,

@@ -204,11 +204,11 @@ public struct NGHTTP2HeaderBlock: Sendable {
   /// Whether the value of the field at `position` is exactly `value`, compared as bytes.
   public func valueEquals(at position: Int, _ value: String) -> Bool {
     let stored = self.valueBytes(at: position)
-    var value = value
-    return value.withUTF8 { value in
+    // Native Strings are contiguous UTF-8: compared in place, without a copy of the String.
+    return value.utf8.withContiguousStorageIfAvailable { value in
       value.count == stored.count
         && (value.isEmpty || memcmp(stored.baseAddress!, value.baseAddress!, value.count) == 0)
-    }
+    } ?? stored.elementsEqual(value.utf8)
   }
 
   /// The value of the first field named `name` (lower case), if any.

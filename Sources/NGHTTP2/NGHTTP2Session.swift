@@ -32,6 +32,9 @@ public final class NGHTTP2Session {
   /// Set once in `init`; optional only because `self` must exist before nghttp2 can hold it.
   private var sessionPointer: OpaquePointer?
 
+  /// Where nghttp2 allocates from; outlives the session (`deinit` deletes the session first).
+  private let memoryPool = NGHTTP2MemoryPool()
+
   /// Per-stream state, keyed by stream id, released in on_stream_close (and all at once in
   /// deinit, since `nghttp2_session_del` closes no streams through the callback).
   var streams = NGHTTP2StreamMap<NGHTTP2StreamState>()
@@ -75,10 +78,11 @@ public final class NGHTTP2Session {
     let userData = Unmanaged.passUnretained(self).toOpaque()
     let callbacks = NGHTTP2Callbacks.shared.pointer
     var session: OpaquePointer?
+    var allocator = self.memoryPool.table
     let created =
       switch role {
-      case .server: nghttp2_session_server_new2(&session, callbacks, userData, options)
-      case .client: nghttp2_session_client_new2(&session, callbacks, userData, options)
+      case .server: nghttp2_session_server_new3(&session, callbacks, userData, options, &allocator)
+      case .client: nghttp2_session_client_new3(&session, callbacks, userData, options, &allocator)
       }
     precondition(created == 0, "nghttp2_session_new: out of memory")
     self.sessionPointer = session
