@@ -84,6 +84,8 @@ run: .deps-apt
 	$$bin/EchoClient
 
 bench: deps
+	@command -v nghttpd >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nghttp2-server >/dev/null; }
 	bench/grpc-server.sh
 	bench/http-client.sh
 

@@ -4,6 +4,11 @@
 # each round so both see the same machine noise. Prints each system's medians and the ratios the
 # server issue sets as targets.
 #
+# When nghttpd (Debian's nghttp2-server) is installed, a third system runs the same requests
+# against it serving the reply as a static file: C, the same nghttp2, no gRPC, no metrics. Its
+# rate is the most this machine's load generator can drive, so ratios.py can tell a server
+# limit from an h2load one.
+#
 # Knobs: ROUNDS [3]  DURATION seconds per run [10]  MATRIX ["1,1 16,1 64,1 16,10"]
 #        THREADS EchoServer event-loop threads [1]
 #        BENCH_SHARED folder with run_h2load_grpc.sh and reference-go/ [../shared/bench]
@@ -30,7 +35,18 @@ swift_port=$(free_port); go_port=$(free_port)
 swift_pid=$!
 GRPC_SERVER_PORT=$go_port "$out/echo-reference" 2>/dev/null &
 go_pid=$!
-trap 'kill $swift_pid $go_pid 2>/dev/null || true' EXIT
+ceiling_pid=
+if command -v nghttpd >/dev/null; then
+  # The reply EchoServer sends ("echo hello", length-prefixed) as the file at the method's path.
+  www=$(mktemp -d); mkdir -p "$www/proto.EchoService"
+  printf '\x00\x00\x00\x00\x0c\x0a\x0aecho hello' >"$www/proto.EchoService/EchoService"
+  ceiling_port=$(free_port)
+  nghttpd --no-tls -d "$www" "$ceiling_port" >/dev/null 2>&1 &
+  ceiling_pid=$!
+else
+  echo "bench: nghttpd missing (Debian nghttp2-server): no load-generator ceiling row" >&2
+fi
+trap 'kill $swift_pid $go_pid $ceiling_pid 2>/dev/null || true; rm -rf "${www:-}"' EXIT
 sleep 1
 
 raw=$(mktemp)
@@ -38,6 +54,10 @@ for round in $(seq 1 "$rounds"); do
   echo "round $round/$rounds" >&2
   SERVER_PID=$swift_pid LABEL=EchoServer RAW=$raw "$shared/run_h2load_grpc.sh" 127.0.0.1 "$swift_port" >/dev/null
   SERVER_PID=$go_pid LABEL=go-reference RAW=$raw "$shared/run_h2load_grpc.sh" 127.0.0.1 "$go_port" >/dev/null
+  if [ -n "$ceiling_pid" ]; then
+    CHECK=0 SERVER_PID=$ceiling_pid LABEL=nghttpd-file RAW=$raw \
+      "$shared/run_h2load_grpc.sh" 127.0.0.1 "$ceiling_port" >/dev/null
+  fi
 done
 
 "$shared/run_h2load_grpc.sh" --summarize "$raw"

@@ -24,7 +24,10 @@ def median(label, conf, key):
 
 
 confs = sorted({c for (_, c) in groups}, key=lambda c: [int(x) for x in c.split(",")])
-others = sorted({l for (l, _) in groups if l != ours})
+# nghttpd serving the reply as a static file (bench/grpc-server.sh): what h2load reaches against a
+# server that does almost nothing.
+CEILING = "nghttpd-file"
+others = sorted({l for (l, _) in groups if l not in (ours, CEILING)})
 for other in others:
     print(f"\nratios {ours} / {other} (medians; higher rps is better, lower latency/CPU/RSS is better)")
     print(f"{'conf':>7}{'rps':>8}{'p50':>8}{'p99':>8}{'cpu/req':>9}{'rss':>7}")
@@ -41,3 +44,22 @@ for other in others:
     if saturated:
         print(f"* h2load (one thread) kept its core busy against {ours} at {', '.join(saturated)}:"
               " the request rate there is the load generator's ceiling, not the server's.")
+
+if kind == "h2load" and any(label == CEILING for (label, _) in groups):
+    print(f"\nload-generator reference: h2load against {CEILING} (nghttpd: C, the same nghttp2, the reply"
+          " as a static file, no gRPC)")
+    print(f"{'conf':>7}{'nghttpd rps':>13}{ours + ' rps':>16}{'/ nghttpd':>12}"
+          + "".join(f"{'2 x ' + o:>20}" for o in others))
+    above = []
+    for conf in confs:
+        ceiling = median(CEILING, conf, "rps")
+        row = f"{conf:>7}{ceiling:>13,.0f}{median(ours, conf, 'rps'):>16,.0f}{median(ours, conf, 'rps') / ceiling:>12.2f}"
+        for other in others:
+            doubled = 2 * median(other, conf, "rps")
+            row += f"{doubled:>19,.0f}{'!' if doubled > ceiling else ' '}"
+            if doubled > ceiling:
+                above.append(f"{conf} ({other})")
+        print(row)
+    if above:
+        print(f"! twice the reference's rate is above what h2load reaches against nghttpd at {', '.join(above)}:"
+              " there the load generator, not the server, bounds the ratio on this machine.")
