@@ -245,9 +245,12 @@ let package = Package(
       name: "GRPCClientChannelTests",
       dependencies: [
         "GRPCClientChannel",
+        "GRPCPrometheus",
         "GRPCWire",
         "NGHTTP2",
         "TestSupport",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "NIOCore", package: nio),
         .product(name: "NIOPosix", package: nio),
       ]

@@ -20,6 +20,9 @@ final class ClientCall {
   var deadlineSlot: Int?
   /// Set once the request is on a stream, so a cancellation can reset it.
   private(set) var stream: (id: Int32, connection: GRPCClientConnectionHandler)?
+  /// Set when a refused stream sent the call out once more (see ``takeRetry(afterClose:)``).
+  private var isRetried = false
+  private var isRequestSent = false
 
   init(
     method: GRPCClientMethod,
@@ -39,8 +42,9 @@ final class ClientCall {
   }
 
   /// Starts the deadline clock; a call still running when its deadline passes is reset and
-  /// ends with `DEADLINE_EXCEEDED`.
+  /// ends with `DEADLINE_EXCEEDED`. A retried call keeps the clock it started with.
   func armDeadline(on timer: CallDeadlineTimer) {
+    guard self.deadlineTimer == nil else { return }
     self.deadline = .now() + TimeAmount(self.remainingTime)
     self.deadlineTimer = timer
     timer.add(self)
@@ -51,7 +55,12 @@ final class ClientCall {
     self.timeout - (ContinuousClock.now - self.startTime)
   }
 
+  /// The request is on a stream. It counts as sent once, however often a refusal retried it.
   func attach(streamID: Int32, connection: GRPCClientConnectionHandler) {
+    if !self.isRequestSent {
+      self.isRequestSent = true
+      self.method.sentMessage()
+    }
     self.stream = (streamID, connection)
   }
 
@@ -62,6 +71,20 @@ final class ClientCall {
       stream.connection.reset(streamID: stream.id)
     }
     self.finish(status, message: nil, peer: self.stream?.connection.peer)
+  }
+
+  /// Whether the call goes out once more after its stream closed with `errorCode`: only after
+  /// REFUSED_STREAM before any response, which guarantees the server did not process the
+  /// request (RFC 9113 §8.7; a draining server's GOAWAY refuses the streams it will not serve),
+  /// and only once (gRPC's transparent retry). If so, the call is detached from its stream;
+  /// the caller starts it elsewhere. It still counts once in the metrics.
+  func takeRetry(afterClose errorCode: UInt32) -> Bool {
+    guard !self.isFinished, !self.isRetried, errorCode == Self.refusedStream,
+      !self.reader.hasResponse
+    else { return false }
+    self.isRetried = true
+    self.stream = nil
+    return true
   }
 
   /// Ends the call with what the stream delivered.
@@ -84,6 +107,11 @@ final class ClientCall {
         status: status, message: message, metadata: self.reader.metadata, peer: peer,
         elapsed: elapsed))
   }
+}
+
+extension ClientCall {
+  /// HTTP/2's REFUSED_STREAM error code.
+  static let refusedStream: UInt32 = 7
 }
 
 @available(*, unavailable)

@@ -65,13 +65,7 @@ public final class GRPCChannel: Sendable {
   ) -> GRPCUnaryCall {
     let startTime = ContinuousClock.now
     method.started()
-    let picked = self.state.withLock { state -> GRPCSubchannel? in
-      guard !state.isShutdown else { return nil }
-      let subchannels = state.subchannels
-      return state.picker.pick(count: subchannels.count) { subchannels[$0].connectivity }
-        .map { subchannels[$0] }
-    }
-    guard let subchannel = picked else {
+    guard let subchannel = self.pickSubchannel() else {
       let eventLoop = self.group.any()
       let status = GRPCStatus(
         code: .unavailable,
@@ -104,6 +98,41 @@ public final class GRPCChannel: Sendable {
       subchannel.start(call)
     }
     return GRPCUnaryCall(result: promise.futureResult, call: box)
+  }
+
+  /// The connection for the next call: round robin over the ready ones (a connecting one when
+  /// none is ready); nil when there is none.
+  private func pickSubchannel() -> GRPCSubchannel? {
+    self.state.withLock { state in
+      guard !state.isShutdown else { return nil }
+      let subchannels = state.subchannels
+      return state.picker.pick(count: subchannels.count) { subchannels[$0].connectivity }
+        .map { subchannels[$0] }
+    }
+  }
+
+  /// Starts a call whose stream a server refused unprocessed once more, on a connection of its
+  /// own event loop (where its caller can cancel it): another address's when there is one,
+  /// otherwise the refusing address's, which replaces a connection that got GOAWAY.
+  private func retry(_ call: ClientCall, refusedBy peer: String) {
+    let picked = self.state.withLock { state -> GRPCSubchannel? in
+      guard !state.isShutdown else { return nil }
+      let local = state.subchannels.filter { $0.eventLoop === call.eventLoop }
+      let others = local.filter { $0.peer != peer }
+      var picker = RoundRobinPicker()
+      return [others, local].lazy.compactMap { candidates in
+        picker.pick(count: candidates.count) { candidates[$0].connectivity }.map { candidates[$0] }
+      }.first
+    }
+    guard let picked else {
+      call.finish(
+        GRPCStatus(
+          code: .unavailable,
+          message: "\(peer) refused the call and no other connection can take it"),
+        message: nil, peer: peer)
+      return
+    }
+    picked.start(call)
   }
 
   /// Stops taking calls, lets the calls in flight finish (their deadlines bound the wait) and
@@ -169,6 +198,13 @@ public final class GRPCChannel: Sendable {
       logger: self.logger
     ) { [weak self] in
       _ = self?.refreshAddresses()
+    } retryRefused: { [weak self] call, peer in
+      guard let self else {
+        call.finish(
+          GRPCStatus(code: .unavailable, message: "the channel is gone"), message: nil, peer: peer)
+        return
+      }
+      self.retry(call, refusedBy: peer)
     }
   }
 }

@@ -19,6 +19,9 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
     var goingAway: (GRPCClientConnectionHandler) -> Void
     /// The connection is closed.
     var closed: (GRPCClientConnectionHandler) -> Void
+    /// The server refused a call's stream without processing it; the call is to go out once
+    /// more elsewhere.
+    var refused: (ClientCall) -> Void
   }
 
   let peer: String
@@ -73,7 +76,6 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
       try self.session.sendData(streamID: streamID, framed, endStream: true)
       self.calls[streamID] = call
       call.attach(streamID: streamID, connection: self)
-      call.method.sentMessage()
     } catch {
       call.finish(
         GRPCStatus(code: .unavailable, message: "cannot start a stream to \(self.peer): \(error)"),
@@ -215,7 +217,11 @@ extension GRPCClientConnectionHandler: NGHTTP2SessionDelegate {
 
   func didCloseStream(streamID: Int32, errorCode: UInt32) {
     guard let call = self.calls.removeValue(forKey: streamID) else { return }
-    call.streamClosed(errorCode: errorCode, peer: self.peer)
+    if call.takeRetry(afterClose: errorCode) {
+      self.events.refused(call)
+    } else {
+      call.streamClosed(errorCode: errorCode, peer: self.peer)
+    }
     self.closeIfDone()
   }
 

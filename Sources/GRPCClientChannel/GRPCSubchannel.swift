@@ -36,6 +36,9 @@ final class GRPCSubchannel: Sendable {
   private let logger: Logger
   /// Called when the reconnect timer fires, to re-resolve the name before connecting again.
   private let reconnectDue: @Sendable () -> Void
+  /// Called on the event loop with a call whose stream this address refused unprocessed, to
+  /// start it once more (see `ClientCall.takeRetry(afterClose:)`).
+  private let retryRefused: @Sendable (ClientCall, _ refusedBy: String) -> Void
   private let connectivityValue = Atomic<UInt8>(RoundRobinPicker.Connectivity.connecting.rawValue)
   private let state: NIOLoopBoundBox<LoopState>
 
@@ -44,8 +47,10 @@ final class GRPCSubchannel: Sendable {
     eventLoop: any EventLoop,
     configuration: GRPCChannelConfiguration,
     logger: Logger,
-    reconnectDue: @escaping @Sendable () -> Void
+    reconnectDue: @escaping @Sendable () -> Void,
+    retryRefused: @escaping @Sendable (ClientCall, _ refusedBy: String) -> Void
   ) {
+    self.retryRefused = retryRefused
     self.address = address
     self.eventLoop = eventLoop
     self.configuration = configuration
@@ -119,7 +124,8 @@ final class GRPCSubchannel: Sendable {
     self.setConnectivity(.connecting)
     let events = GRPCClientConnectionHandler.Events(
       goingAway: { [self] connection in self.connectionGoingAway(connection) },
-      closed: { [self] connection in self.connectionClosed(connection) })
+      closed: { [self] connection in self.connectionClosed(connection) },
+      refused: { [self] call in self.retryRefused(call, self.peer) })
     let connection = GRPCClientConnectionHandler(
       peer: self.peer, authority: self.configuration.authority,
       settings: self.configuration.http2Settings, logger: self.logger, events: events)

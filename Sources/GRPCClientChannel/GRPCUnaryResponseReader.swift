@@ -28,6 +28,9 @@ public struct GRPCUnaryResponseReader: Sendable {
   /// How many response messages have been read so far.
   public var messageCount: Int { self.messages.count }
 
+  /// True once the response headers (or a trailers-only response) have arrived.
+  public var hasResponse: Bool { self.httpStatus != nil }
+
   /// Takes in a header block: the response headers first, then the trailers.
   public mutating func receive(_ headers: NGHTTP2HeaderBlock) {
     if headers.kind == .response && self.httpStatus == nil {
