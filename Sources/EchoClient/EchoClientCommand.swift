@@ -41,6 +41,13 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Deadline of each gRPC call, in seconds.")
   var deadline = 5.0
 
+  @Option(
+    help: """
+      Seconds between resolutions of the server names, which let replicas join and leave \
+      (0: resolve only when a connection is lost).
+      """)
+  var resolveInterval = 30.0
+
   @Option(help: "Event-loop threads.")
   var threads = EchoGatewayConfiguration.defaults.eventLoopThreads
 
@@ -67,6 +74,9 @@ struct Serve: AsyncParsableCommand {
       throw ValidationError("--server must be host:port with a port between 1 and 65535")
     }
     guard self.deadline > 0 else { throw ValidationError("--deadline must be above 0") }
+    guard self.resolveInterval >= 0 else {
+      throw ValidationError("--resolve-interval must be 0 or more")
+    }
     guard self.threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     guard Logger.Level(rawValue: self.logLevel) != nil else {
       throw ValidationError("unknown log level \"\(self.logLevel)\"")
@@ -97,6 +107,8 @@ struct Serve: AsyncParsableCommand {
     configuration.port = self.port ?? defaultPort()
     configuration.channel.targets = try self.serverTargets()
     configuration.channel.defaultDeadline = .milliseconds(Int64(self.deadline * 1000))
+    configuration.channel.resolveInterval =
+      self.resolveInterval > 0 ? .milliseconds(Int64(self.resolveInterval * 1000)) : nil
     configuration.eventLoopThreads = self.threads
     configuration.prometheusURL = self.prometheusURL
     configuration.grafanaURL = self.grafanaURL

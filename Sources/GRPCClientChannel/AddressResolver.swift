@@ -7,6 +7,7 @@ import NIOPosix
 /// `getaddrinfo` on NIO's thread pool so an event loop never blocks on DNS.
 enum AddressResolver {
   /// The addresses of every target, IPv4 and IPv6, without duplicates, in resolver order.
+  @Sendable
   static func resolve(
     _ targets: [GRPCChannelConfiguration.Target], on eventLoop: any EventLoop
   ) -> EventLoopFuture<[SocketAddress]> {

@@ -5,17 +5,23 @@ import NIOCore
 import Synchronization
 
 /// A gRPC client channel on the project's nghttp2 layer: one HTTP/2 connection per address the
-/// server's name (or each of a list of targets) resolves to, calls spread round-robin over the ready ones, reconnects with
-/// backoff (re-resolving the name each time), a deadline on every call, and interceptor hooks
-/// around every call.
+/// server's name (or each of a list of targets) resolves to, calls spread round-robin over the
+/// ready ones, names resolved again periodically and before every reconnect, reconnects with
+/// backoff, a deadline on every call, and interceptor hooks around every call.
 ///
 /// A call runs on the event loop of the connection it is given to, and its future completes
 /// there: with one event loop (the usual set-up) there is no hop at all.
 public final class GRPCChannel: Sendable {
+  /// Resolves targets to addresses; `AddressResolver.resolve` outside tests.
+  typealias Resolver =
+    @Sendable ([GRPCChannelConfiguration.Target], any EventLoop) -> EventLoopFuture<[SocketAddress]>
+
   private struct State {
     var subchannels: [GRPCSubchannel] = []
     var picker = RoundRobinPicker()
     var isShutdown = false
+    /// Resolves the names again every `resolveInterval`.
+    var periodicResolution: RepeatedTask?
   }
 
   /// Where the channel connects and how.
@@ -23,19 +29,33 @@ public final class GRPCChannel: Sendable {
   private let group: any EventLoopGroup
   private let interceptors: [any GRPCClientInterceptor]
   private let logger: Logger
+  private let resolve: Resolver
   private let state = Mutex(State())
 
   /// Creates a channel; nothing connects until ``start()``.
-  public init(
+  public convenience init(
     configuration: GRPCChannelConfiguration,
     group: any EventLoopGroup,
     interceptors: [any GRPCClientInterceptor],
     logger: Logger
   ) {
+    self.init(
+      configuration: configuration, group: group, interceptors: interceptors, logger: logger,
+      resolve: AddressResolver.resolve)
+  }
+
+  init(
+    configuration: GRPCChannelConfiguration,
+    group: any EventLoopGroup,
+    interceptors: [any GRPCClientInterceptor],
+    logger: Logger,
+    resolve: @escaping Resolver
+  ) {
     self.configuration = configuration
     self.group = group
     self.interceptors = interceptors
     self.logger = logger
+    self.resolve = resolve
   }
 
   /// Registers a method with every interceptor (the metrics create its series now) and returns
@@ -44,9 +64,19 @@ public final class GRPCChannel: Sendable {
     GRPCClientMethod(method: method, observers: self.interceptors.map { $0.bind(to: method) })
   }
 
-  /// Resolves the server's name and starts connecting to every address.
+  /// Resolves the server's name, starts connecting to every address, and from then on resolves
+  /// it again every ``GRPCChannelConfiguration/resolveInterval``.
   public func start() async {
     try? await self.refreshAddresses().get()
+    guard let interval = self.configuration.resolveInterval else { return }
+    let delay = TimeAmount(interval)
+    let task = self.group.any().scheduleRepeatedTask(initialDelay: delay, delay: delay) {
+      [weak self] _ in
+      _ = self?.refreshAddresses()
+    }
+    self.state.withLock { state in
+      if state.isShutdown { task.cancel() } else { state.periodicResolution = task }
+    }
   }
 
   /// The addresses the channel holds connections for.
@@ -140,6 +170,8 @@ public final class GRPCChannel: Sendable {
   public func shutdown() async {
     let subchannels = self.state.withLock { state in
       state.isShutdown = true
+      state.periodicResolution?.cancel()
+      state.periodicResolution = nil
       return state.subchannels
     }
     for subchannel in subchannels {
@@ -151,7 +183,7 @@ public final class GRPCChannel: Sendable {
   /// subchannels waiting to reconnect do so. A failed resolution keeps the known addresses.
   private func refreshAddresses() -> EventLoopFuture<Void> {
     let eventLoop = self.group.any()
-    return AddressResolver.resolve(self.configuration.targets, on: eventLoop).map {
+    return self.resolve(self.configuration.targets, eventLoop).map {
       addresses -> [SocketAddress]? in
       addresses
     }.recover { error in

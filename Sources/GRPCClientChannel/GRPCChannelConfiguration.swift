@@ -28,6 +28,9 @@ public struct GRPCChannelConfiguration: Sendable {
   public var maxResponseMessageSize: Int
   /// HTTP/2 settings of each connection.
   public var http2Settings: NGHTTP2Settings
+  /// How often the server names are resolved again, so replicas that joined get connections and
+  /// those that left are let go; nil resolves only when a connection is lost.
+  public var resolveInterval: Duration?
 
   /// `host:port` of the first target, the `:authority` of every request.
   public var authority: String {
@@ -42,5 +45,6 @@ public struct GRPCChannelConfiguration: Sendable {
     self.backoff = .defaults
     self.maxResponseMessageSize = 4 << 20
     self.http2Settings = .defaults
+    self.resolveInterval = .seconds(30)
   }
 }
