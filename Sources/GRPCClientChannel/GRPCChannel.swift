@@ -141,10 +141,12 @@ public final class GRPCChannel: Sendable {
     }
   }
 
-  /// Starts a call whose stream a server refused unprocessed once more, on a connection of its
-  /// own event loop (where its caller can cancel it): another address's when there is one,
-  /// otherwise the refusing address's, which replaces a connection that got GOAWAY.
-  private func retry(_ call: ClientCall, refusedBy peer: String) {
+  /// Starts a call that the connection to `peer` could not take, and that never reached a
+  /// server (its stream was refused, or it waited for a connection that failed), on another
+  /// connection of its own event loop (where its caller can cancel it): another address's when
+  /// one is up or connecting, otherwise `peer`'s own next connection. Ends it with `status`
+  /// when there is none.
+  private func reroute(_ call: ClientCall, awayFrom peer: String, otherwise status: GRPCStatus) {
     let picked = self.state.withLock { state -> GRPCSubchannel? in
       guard !state.isShutdown else { return nil }
       let local = state.subchannels.filter { $0.eventLoop === call.eventLoop }
@@ -155,11 +157,7 @@ public final class GRPCChannel: Sendable {
       }.first
     }
     guard let picked else {
-      call.finish(
-        GRPCStatus(
-          code: .unavailable,
-          message: "\(peer) refused the call and no other connection can take it"),
-        message: nil, peer: peer)
+      call.finish(status, message: nil, peer: nil)
       return
     }
     picked.start(call)
@@ -230,13 +228,12 @@ public final class GRPCChannel: Sendable {
       logger: self.logger
     ) { [weak self] in
       _ = self?.refreshAddresses()
-    } retryRefused: { [weak self] call, peer in
+    } reroute: { [weak self] call, peer, status in
       guard let self else {
-        call.finish(
-          GRPCStatus(code: .unavailable, message: "the channel is gone"), message: nil, peer: peer)
+        call.finish(status, message: nil, peer: nil)
         return
       }
-      self.retry(call, refusedBy: peer)
+      self.reroute(call, awayFrom: peer, otherwise: status)
     }
   }
 }

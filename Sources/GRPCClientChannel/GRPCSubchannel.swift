@@ -36,9 +36,10 @@ final class GRPCSubchannel: Sendable {
   private let logger: Logger
   /// Called when the reconnect timer fires, to re-resolve the name before connecting again.
   private let reconnectDue: @Sendable () -> Void
-  /// Called on the event loop with a call whose stream this address refused unprocessed, to
-  /// start it once more (see `ClientCall.takeRetry(afterClose:)`).
-  private let retryRefused: @Sendable (ClientCall, _ refusedBy: String) -> Void
+  /// Called on the event loop with a call this address could not take and that never reached
+  /// it (its stream was refused, see `ClientCall.takeRetry(afterClose:)`, or it waited for a
+  /// connection that failed), to start it on another connection or end it with the status.
+  private let reroute: @Sendable (ClientCall, _ awayFrom: String, _ otherwise: GRPCStatus) -> Void
   private let connectivityValue = Atomic<UInt8>(RoundRobinPicker.Connectivity.connecting.rawValue)
   private let state: NIOLoopBoundBox<LoopState>
 
@@ -48,9 +49,9 @@ final class GRPCSubchannel: Sendable {
     configuration: GRPCChannelConfiguration,
     logger: Logger,
     reconnectDue: @escaping @Sendable () -> Void,
-    retryRefused: @escaping @Sendable (ClientCall, _ refusedBy: String) -> Void
+    reroute: @escaping @Sendable (ClientCall, _ awayFrom: String, _ otherwise: GRPCStatus) -> Void
   ) {
-    self.retryRefused = retryRefused
+    self.reroute = reroute
     self.address = address
     self.eventLoop = eventLoop
     self.configuration = configuration
@@ -98,7 +99,8 @@ final class GRPCSubchannel: Sendable {
     self.connect()
   }
 
-  /// Stops reconnecting, fails waiting calls, and closes connections once their calls end.
+  /// Stops reconnecting, hands waiting calls back to the channel (another address takes them
+  /// unless the whole channel is shutting down), and closes connections once their calls end.
   func shutdown() {
     self.eventLoop.assertInEventLoop()
     let phase = self.state.value.phase
@@ -107,7 +109,7 @@ final class GRPCSubchannel: Sendable {
     switch phase {
     case .connecting(let waiting):
       for call in waiting {
-        call.finish(self.unavailable("the channel is shutting down"), message: nil, peer: nil)
+        self.reroute(call, self.peer, self.unavailable("the channel is shutting down"))
       }
     case .ready(let connection):
       connection.closeWhenIdle()
@@ -125,7 +127,11 @@ final class GRPCSubchannel: Sendable {
     let events = GRPCClientConnectionHandler.Events(
       goingAway: { [self] connection in self.connectionGoingAway(connection) },
       closed: { [self] connection in self.connectionClosed(connection) },
-      refused: { [self] call in self.retryRefused(call, self.peer) })
+      refused: { [self] call in
+        self.reroute(
+          call, self.peer,
+          self.unavailable("\(self.peer) refused the call and no other connection can take it"))
+      })
     let connection = GRPCClientConnectionHandler(
       peer: self.peer, authority: self.configuration.authority,
       settings: self.configuration.http2Settings, logger: self.logger, events: events)
@@ -167,11 +173,12 @@ final class GRPCSubchannel: Sendable {
     guard case .connecting(let waiting) = self.state.value.phase else { return }
     self.logger.debug(
       "cannot connect to the server", metadata: ["peer": "\(self.peer)", "error": "\(error)"])
-    for call in waiting {
-      call.finish(
-        self.unavailable("cannot connect to \(self.peer): \(error)"), message: nil, peer: nil)
-    }
+    // Backing off first takes this address out of the picker, so the waiting calls go to
+    // another one (a call picked just before a GOAWAY made this address reconnect) or fail.
     self.scheduleReconnect()
+    for call in waiting {
+      self.reroute(call, self.peer, self.unavailable("cannot connect to \(self.peer): \(error)"))
+    }
   }
 
   private func connectionGoingAway(_ connection: GRPCClientConnectionHandler) {
