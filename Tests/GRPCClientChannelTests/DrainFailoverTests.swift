@@ -17,11 +17,6 @@ private final class DrainedFlag: Sendable {
 
 @Suite("A replica that drains loses no calls", .timeLimit(.minutes(1)))
 struct DrainFailoverTests {
-  private static let echo = GRPCMethod(
-    service: "proto.EchoService", method: "EchoService", type: .unary)
-  /// `Message { message: "drain" }`.
-  private static let request = ByteBuffer(bytes: [0x0A, 0x05] + Array("drain".utf8))
-
   @Test("calls keep succeeding while one of two servers shuts down gracefully")
   func rollingRestart() async throws {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -33,7 +28,7 @@ struct DrainFailoverTests {
         configuration: configuration, group: group, interceptors: [],
         logger: Logger(label: "test"))
       await channel.start()
-      let method = channel.method(Self.echo)
+      let method = channel.method(EchoRequests.method)
       let drained = DrainedFlag()
 
       // Eight callers, each with one call in flight at a time, until a while after the drain.
@@ -43,7 +38,8 @@ struct DrainFailoverTests {
             var failures: [String] = []
             var callsAfterDrain = 0
             while callsAfterDrain < 50 {
-              let result = try await channel.unary(method, request: Self.request).result.get()
+              let result = try await channel.unary(method, request: EchoRequests.request("drain"))
+                .result.get()
               if result.status.code != .ok { failures.append("\(result.status)") }
               if drained.isSet { callsAfterDrain += 1 }
             }

@@ -31,11 +31,6 @@ private final class ChangingName: Sendable {
 
 @Suite("Names are resolved again periodically", .timeLimit(.minutes(1)))
 struct PeriodicResolutionTests {
-  private static let echo = GRPCMethod(
-    service: "proto.EchoService", method: "EchoService", type: .unary)
-  /// `Message { message: "scale" }`.
-  private static let request = ByteBuffer(bytes: [0x0A, 0x05] + Array("scale".utf8))
-
   @Test("a replica that joins gets calls, and one that leaves is let go, without a reconnect")
   func replicasJoinAndLeave() async throws {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -50,14 +45,15 @@ struct PeriodicResolutionTests {
           configuration: configuration, group: group, interceptors: [],
           logger: Logger(label: "test"), resolve: name.resolve)
         await channel.start()
-        let method = channel.method(Self.echo)
+        let method = channel.method(EchoRequests.method)
         #expect(channel.addresses == [addressA])
 
         name.set([addressA, addressB])
         #expect(try await eventually { channel.addresses == [addressA, addressB] })
         var peers: Set<String> = []
         for _ in 0..<20 {
-          let result = try await channel.unary(method, request: Self.request).result.get()
+          let result = try await channel.unary(method, request: EchoRequests.request("scale"))
+            .result.get()
           #expect(result.status.code == .ok, "\(result.status)")
           peers.insert(result.peer ?? "?")
         }
@@ -66,7 +62,8 @@ struct PeriodicResolutionTests {
         name.set([addressB])
         #expect(try await eventually { channel.addresses == [addressB] })
         for _ in 0..<5 {
-          let result = try await channel.unary(method, request: Self.request).result.get()
+          let result = try await channel.unary(method, request: EchoRequests.request("scale"))
+            .result.get()
           #expect(result.peer == "127.0.0.1:\(b.port)")
         }
         await channel.shutdown()
@@ -87,8 +84,10 @@ struct PeriodicResolutionTests {
         configuration: configuration, group: group, interceptors: [],
         logger: Logger(label: "test"), resolve: name.resolve)
       await channel.start()
-      let result = try await channel.unary(channel.method(Self.echo), request: Self.request)
-        .result.get()
+      let result = try await channel.unary(
+        channel.method(EchoRequests.method), request: EchoRequests.request("scale")
+      )
+      .result.get()
       #expect(result.status.code == .ok)
       name.set([try SocketAddress(ipAddress: "127.0.0.1", port: 1)])
       try await Task.sleep(for: .milliseconds(200))

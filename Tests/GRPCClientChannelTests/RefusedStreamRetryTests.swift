@@ -84,11 +84,6 @@ private final class RefusingServer: Sendable {
 
 @Suite("Refused streams are retried once", .timeLimit(.minutes(1)))
 struct RefusedStreamRetryTests {
-  private static let echo = GRPCMethod(
-    service: "proto.EchoService", method: "EchoService", type: .unary)
-  /// `Message { message: "retry" }`.
-  private static let request = ByteBuffer(bytes: [0x0A, 0x05] + Array("retry".utf8))
-
   @Test("a call the server refused goes to another replica; each call counts once")
   func retriedOnAnotherReplica() async throws {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -102,9 +97,10 @@ struct RefusedStreamRetryTests {
         interceptors: [ClientMetricsInterceptor(metrics: ClientMetrics(registry: registry))],
         logger: Logger(label: "test"))
       await channel.start()
-      let method = channel.method(Self.echo)
+      let method = channel.method(EchoRequests.method)
       for _ in 0..<10 {
-        let result = try await channel.unary(method, request: Self.request).result.get()
+        let result = try await channel.unary(method, request: EchoRequests.request("retry")).result
+          .get()
         #expect(result.status.code == .ok, "\(result.status)")
         #expect(result.peer == "127.0.0.1:\(echoServer.port)")
       }
@@ -138,8 +134,10 @@ struct RefusedStreamRetryTests {
       configuration: GRPCChannelConfiguration(host: "127.0.0.1", port: refusing.port),
       group: group, interceptors: [], logger: Logger(label: "test"))
     await channel.start()
-    let result = try await channel.unary(channel.method(Self.echo), request: Self.request)
-      .result.get()
+    let result = try await channel.unary(
+      channel.method(EchoRequests.method), request: EchoRequests.request("retry")
+    )
+    .result.get()
     #expect(result.status.code == .unavailable)
     #expect(refusing.refused.value == 2)
     await channel.shutdown()
