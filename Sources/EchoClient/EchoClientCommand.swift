@@ -1,10 +1,15 @@
 import ArgumentParser
 import EchoClientCore
 import EchoServerCore
-import Foundation
 import GRPCClientChannel
 import Logging
 import ServiceLifecycle
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// `EchoClient [serve]` runs the HTTP gateway; `EchoClient healthcheck` probes one.
 @main
@@ -97,8 +102,11 @@ struct Serve: AsyncParsableCommand {
     guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
       (1...65535).contains(port)
     else { throw ValidationError("\"\(text)\" is not host:port") }
-    let host = text[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
-    return GRPCChannelConfiguration.Target(host: host.isEmpty ? "127.0.0.1" : host, port: port)
+    var host = text[..<colon]  // "[::1]:8080": the brackets (and stray spaces) are not the host
+    while let first = host.first, "[] ".contains(first) { host.removeFirst() }
+    while let last = host.last, "[] ".contains(last) { host.removeLast() }
+    return GRPCChannelConfiguration.Target(
+      host: host.isEmpty ? "127.0.0.1" : String(host), port: port)
   }
 
   func run() async throws {

@@ -1,8 +1,13 @@
-import Foundation
 import GRPCServerRuntime
 import GRPCWire
 import NIOCore
 import NIOHTTP1
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Turns the outcome of an echo call into the HTTP answer: the original's plain text on success,
 /// JSON on request, and never an empty reply on failure.

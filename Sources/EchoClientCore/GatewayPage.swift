@@ -1,5 +1,3 @@
-import Foundation
-
 /// The page served at `/`: a form that sends one message or a burst through `/echo`, the
 /// replies with their latency, a live view of the gateway's traffic from `/stats`, and links to
 /// `/metrics`, Prometheus and Grafana. Self-contained (no external assets), and every reply is
@@ -8,8 +6,8 @@ enum GatewayPage {
   /// The page with the Prometheus and Grafana links filled in (HTML-escaped).
   static func html(prometheusURL: String, grafanaURL: String) -> String {
     Self.template
-      .replacingOccurrences(of: "{{PROMETHEUS_URL}}", with: Self.escape(prometheusURL))
-      .replacingOccurrences(of: "{{GRAFANA_URL}}", with: Self.escape(grafanaURL))
+      .replacing("{{PROMETHEUS_URL}}", with: Self.escape(prometheusURL))
+      .replacing("{{GRAFANA_URL}}", with: Self.escape(grafanaURL))
   }
 
   /// Escapes text for an HTML attribute or element.

@@ -1,5 +1,10 @@
-import Foundation
 import NIOHTTP1
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// What a request to the gateway asks for, decided from its method, target, `Accept` header and
 /// body, before anything is sent to the gRPC server: a pure function, so routing and input limits
