@@ -83,9 +83,9 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
     _ response: HTTP1Response, for head: HTTPRequestHead, context: ChannelHandlerContext
   ) {
     response.write(answering: head, on: context)
-    let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
     self.metrics.record(
-      method: head.method, path: path, status: Int(response.status.code),
+      method: head.method, path: String(RequestTarget(head.uri).path),
+      status: Int(response.status.code),
       duration: ContinuousClock.now - self.startTime)
   }
 }

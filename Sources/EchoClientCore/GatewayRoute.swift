@@ -56,13 +56,12 @@ public enum GatewayRoute: Equatable, Sendable {
           + " send long messages with POST /echo")
       return
     }
-    let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-    let path = parts.first.map(String.init) ?? uri
-    let query = parts.count > 1 ? parts[1] : ""
+    let target = RequestTarget(uri)
+    let path = String(target.path)
     let wantsJSON = accept?.contains("application/json") ?? false
     switch (method, path) {
     case (.GET, "/echo"), (.HEAD, "/echo"):
-      let message = QueryString.value(of: "m", in: query) ?? ""
+      let message = QueryString.value(of: "m", in: target.query) ?? ""
       self = Self.echo(message, json: wantsJSON, limits: limits)
     case (.POST, "/echo"):
       guard let body,

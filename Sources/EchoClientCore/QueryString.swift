@@ -5,10 +5,11 @@ enum QueryString {
   /// The decoded value of the first parameter named `name` in `query` (the part after `?`),
   /// nil when absent.
   static func value(of name: String, in query: Substring) -> String? {
-    for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
-      let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-      if Self.decode(parts[0]) == name {
-        return parts.count > 1 ? Self.decode(parts[1]) : ""
+    // Split by bytes: `&` and `=` are ASCII, so no grapheme breaking is needed.
+    for pair in query.utf8.split(separator: UInt8(ascii: "&")) {
+      let equals = pair.firstIndex(of: UInt8(ascii: "="))
+      if Self.decode(Substring(pair[..<(equals ?? pair.endIndex)])) == name {
+        return equals.map { Self.decode(Substring(pair[pair.index(after: $0)...])) } ?? ""
       }
     }
     return nil

@@ -59,12 +59,14 @@ public final class NGHTTP2HeaderList: @unchecked Sendable, ExpressibleByArrayLit
   /// The number of entries.
   var count: Int { self.fields.count }
 
-  /// Copies a String's UTF-8 bytes to `destination` and returns how many there were.
+  /// Copies a String's UTF-8 bytes to `destination` and returns how many there were; a native
+  /// String's bytes are read in place, without a copy of the String.
   private static func copy(_ string: String, to destination: UnsafeMutablePointer<UInt8>) -> Int {
-    var string = string
-    return string.withUTF8 { utf8 in
+    string.utf8.withContiguousStorageIfAvailable { utf8 in
       if let source = utf8.baseAddress { memcpy(destination, source, utf8.count) }
       return utf8.count
     }
+      ?? UnsafeMutableBufferPointer(start: destination, count: string.utf8.count)
+      .initialize(from: string.utf8).1
   }
 }

@@ -21,6 +21,13 @@ struct GatewayRouteTests {
     #expect(self.route("/echo?x=1&m=a+b%21") == .echo(message: "a b!", json: false))
     #expect(self.route("/echo") == .echo(message: "", json: false))
     #expect(self.route("/echo?m=%C3%A9") == .echo(message: "é", json: false))
+    // The first m wins; a bare m is empty; empty pairs and a ? inside the query are data.
+    #expect(self.route("/echo?m=one&m=two") == .echo(message: "one", json: false))
+    #expect(self.route("/echo?x=1&m") == .echo(message: "", json: false))
+    #expect(self.route("/echo?&&m=z&") == .echo(message: "z", json: false))
+    #expect(self.route("/echo?m=a?b=c") == .echo(message: "a?b=c", json: false))
+    #expect(self.route("/echo?mm=1&%6D=decoded") == .echo(message: "decoded", json: false))
+    #expect(self.route("/echo?x=é&m=ü") == .echo(message: "ü", json: false))
   }
 
   @Test("Accept: application/json and POST with a JSON body answer JSON")
