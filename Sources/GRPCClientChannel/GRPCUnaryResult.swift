@@ -3,18 +3,21 @@ import NIOCore
 
 /// How a unary call ended. Failures are values, not errors: the status says what happened,
 /// and the call's future never fails.
-public struct GRPCUnaryResult: Sendable {
+///
+/// A class: the result passes through a future and its callbacks, and one reference is cheaper
+/// to hand on than copies of its strings, buffer and metadata.
+public final class GRPCUnaryResult: Sendable {
   /// The call's status; ``message`` is set only when it is OK.
-  public var status: GRPCStatus
+  public let status: GRPCStatus
   /// The serialized response message.
-  public var message: ByteBuffer?
+  public let message: ByteBuffer?
   /// Custom response metadata from the headers and trailers, in arrival order.
-  public var metadata: [(name: String, value: String)]
+  public let metadata: [(name: String, value: String)]
   /// The address of the server that answered (`127.0.0.1:8080`), nil when no connection was
   /// used.
-  public var peer: String?
+  public let peer: String?
   /// How long the call took.
-  public var elapsed: Duration
+  public let elapsed: Duration
 
   /// Creates a result.
   public init(

@@ -183,12 +183,7 @@ public struct NGHTTP2HeaderBlock: Sendable {
 
   /// The position of the first field named `name` (lower case), if any.
   public func firstIndex(ofName name: String) -> Int? {
-    var name = name
-    return name.withUTF8 { name in
-      (0..<self.storage.spanCount).first { index in
-        self.nameBytes(at: index).elementsEqual(UnsafeRawBufferPointer(name))
-      }
-    }
+    (0..<self.storage.spanCount).first { Self.bytes(self.nameBytes(at: $0), equal: name) }
   }
 
   /// The name of the field at `position`.
@@ -203,12 +198,16 @@ public struct NGHTTP2HeaderBlock: Sendable {
 
   /// Whether the value of the field at `position` is exactly `value`, compared as bytes.
   public func valueEquals(at position: Int, _ value: String) -> Bool {
-    let stored = self.valueBytes(at: position)
-    // Native Strings are contiguous UTF-8: compared in place, without a copy of the String.
-    return value.utf8.withContiguousStorageIfAvailable { value in
-      value.count == stored.count
-        && (value.isEmpty || memcmp(stored.baseAddress!, value.baseAddress!, value.count) == 0)
-    } ?? stored.elementsEqual(value.utf8)
+    Self.bytes(self.valueBytes(at: position), equal: value)
+  }
+
+  /// Whether `stored` holds exactly the UTF-8 of `string`. A native String is contiguous UTF-8,
+  /// compared in place without a copy of the String.
+  private static func bytes(_ stored: UnsafeRawBufferPointer, equal string: String) -> Bool {
+    string.utf8.withContiguousStorageIfAvailable { utf8 in
+      utf8.count == stored.count
+        && (utf8.isEmpty || memcmp(stored.baseAddress!, utf8.baseAddress!, utf8.count) == 0)
+    } ?? stored.elementsEqual(string.utf8)
   }
 
   /// The value of the first field named `name` (lower case), if any.
