@@ -7,12 +7,6 @@ import Synchronization
 /// `http_request_duration_seconds{method,route}`. Routes are the served paths or `other`, and
 /// methods the common ones or `other`, so the label sets stay bounded whatever clients send.
 public final class HTTPServerMetrics: Sendable {
-  private struct SeriesKey: Hashable {
-    var method: String
-    var route: String
-    var status: Int
-  }
-
   private static let methods = ["GET", "HEAD", "POST"]
   private static var requests: MetricNameDescriptor {
     MetricNameDescriptor(
@@ -26,41 +20,47 @@ public final class HTTPServerMetrics: Sendable {
   }
 
   private let registry: PrometheusCollectorRegistry
-  private let buckets: [Double]
-  private let counters = Mutex<[SeriesKey: Counter]>([:])
-  private let histograms: [String: ValueHistogram]
-  private let routes: Set<String>
+  /// The served routes; a label set is found by the positions of its method and route in
+  /// `methods + ["other"]` and `routes + ["other"]`, with no hashing of label strings.
+  private let routes: [String]
+  /// One duration histogram per method and route, all registered at start-up.
+  private let histograms: [ValueHistogram]
+  /// Request counters by method, route and status, made on first use (statuses are not known
+  /// in advance).
+  private let counters = Mutex<[Int: Counter]>([:])
 
   /// Registers the families; the duration histograms of every served route exist at once.
   public init(registry: PrometheusCollectorRegistry, routes: [String], buckets: [Double]) {
     self.registry = registry
-    self.buckets = buckets
-    var histograms: [String: ValueHistogram] = [:]
-    for method in Self.methods + ["other"] {
-      for route in routes + ["other"] {
-        histograms[method + " " + route] = registry.makeValueHistogram(
+    self.routes = routes
+    self.histograms = (Self.methods + ["other"]).flatMap { method in
+      (routes + ["other"]).map { route in
+        registry.makeValueHistogram(
           descriptor: Self.duration, labels: [("method", method), ("route", route)],
           buckets: buckets)
       }
     }
-    self.histograms = histograms
-    self.routes = Set(routes)
   }
 
   /// Records one answered request.
   public func record(method: HTTPMethod, path: String, status: Int, duration: Duration) {
-    let methodLabel = Self.methods.contains(method.rawValue) ? method.rawValue : "other"
-    let route = self.routes.contains(path) ? path : "other"
-    let key = SeriesKey(method: methodLabel, route: route, status: status)
+    let methodIndex = Self.methods.firstIndex(of: method.rawValue) ?? Self.methods.count
+    let routeIndex = self.routes.firstIndex(of: path) ?? self.routes.count
+    let series = methodIndex * (self.routes.count + 1) + routeIndex
     let counter = self.counters.withLock { counters in
+      let key = series << 16 | status & 0xFFFF
       if let counter = counters[key] { return counter }
       let counter = self.registry.makeCounter(
         descriptor: Self.requests,
-        labels: [("method", methodLabel), ("route", route), ("status", String(status))])
+        labels: [
+          ("method", methodIndex < Self.methods.count ? Self.methods[methodIndex] : "other"),
+          ("route", routeIndex < self.routes.count ? self.routes[routeIndex] : "other"),
+          ("status", String(status)),
+        ])
       counters[key] = counter
       return counter
     }
     counter.increment()
-    self.histograms[methodLabel + " " + route]?.record(duration.secondsValue)
+    self.histograms[series].record(duration.secondsValue)
   }
 }

@@ -122,6 +122,9 @@ struct GatewayLiveTests {
       for _ in 0..<2 {
         #expect(try await client.get("/echo?m=x").status == 503)
       }
+      // Unknown methods and paths share the `other` labels.
+      #expect(try await client.request("DELETE", "/nope").status == 404)
+      #expect(try await client.request("PUT", "/echo").status == 405)
       let scrape = try await client.get("/metrics")
       #expect(scrape.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8")
       let metrics = try ParsedExposition(scrape.body)
@@ -146,6 +149,15 @@ struct GatewayLiveTests {
       #expect(
         metrics.value("http_request_duration_seconds_count", ["method": "GET", "route": "/echo"])
           == 5)
+      let other = ["method": "other", "route": "other", "status": "404"]
+      #expect(metrics.value("http_requests_total", other) == 1)
+      #expect(
+        metrics.value(
+          "http_requests_total", ["method": "other", "route": "/echo", "status": "405"])
+          == 1)
+      #expect(
+        metrics.value("http_request_duration_seconds_count", ["method": "other", "route": "other"])
+          == 1)
       #expect(metrics.value("process_start_time_seconds") ?? 0 > 0)
     }
   }
