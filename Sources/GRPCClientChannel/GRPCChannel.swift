@@ -151,7 +151,10 @@ public final class GRPCChannel: Sendable {
       guard !state.isShutdown else { return nil }
       let local = state.subchannels.filter { $0.eventLoop === call.eventLoop }
       let others = local.filter { $0.peer != peer }
-      var picker = RoundRobinPicker()
+      // A picker of its own, from a random start: the channel's would lose its rotation over
+      // a differently sized list, and one from the first would send every rerouted call of a
+      // drain to the same replica.
+      var picker = RoundRobinPicker(startingAt: Int.random(in: 0..<max(local.count, 1)))
       return [others, local].lazy.compactMap { candidates in
         picker.pick(count: candidates.count) { candidates[$0].connectivity }.map { candidates[$0] }
       }.first

@@ -15,8 +15,11 @@ public struct RoundRobinPicker: Hashable, Sendable {
 
   private var next = 0
 
-  /// Creates a picker that starts with the first candidate.
-  public init() {}
+  /// Creates a picker that starts with the first candidate, or with candidate `start` (modulo
+  /// the count at each pick), so that one-off picks over the same candidates spread.
+  public init(startingAt start: Int = 0) {
+    self.next = max(start, 0)
+  }
 
   /// The index of the candidate the next call goes to, or nil when none can take it.
   public mutating func pick(count: Int, connectivity: (Int) -> Connectivity) -> Int? {

@@ -10,6 +10,13 @@ struct RoundRobinPickerTests {
     #expect(picks == [0, 1, 2, 0, 1, 2])
   }
 
+  @Test("can start at any candidate, modulo the count")
+  func startingAt() {
+    var picker = RoundRobinPicker(startingAt: 4)
+    let picks = (0..<4).map { _ in picker.pick(count: 3) { _ in .ready } }
+    #expect(picks == [1, 2, 0, 1])
+  }
+
   @Test("skips connections that are not ready")
   func skips() {
     var picker = RoundRobinPicker()
