@@ -12,11 +12,11 @@ import Darwin
 /// instead of going back to `malloc` and `free` each time.
 ///
 /// nghttp2 allocates and frees about eight small blocks per request (the stream, each queued
-/// frame, copies of header lists, header buffers), and the C library's allocator spent more
-/// instructions on them than nghttp2 spends decoding the request. A session is confined to
-/// one event loop, so its pool needs no locks. Each class keeps at most
+/// frame, copies of header lists, header buffers); taking them from free lists instead of the C
+/// library's allocator saves about 600 instructions per request (callgrind). A session is
+/// confined to one event loop, so its pool needs no locks. Each class keeps at most
 /// ``cachedBlocksPerClass`` free blocks, so what a connection holds on to stays bounded
-/// (under 64 KiB, a few KiB in practice); the rest goes back to `free`.
+/// (66 KiB at most, a few KiB in practice); the rest goes back to `free`.
 ///
 /// Classes are powers of two from 32 to 1024 bytes; bigger requests go to `malloc`. Every
 /// block starts with a 16-byte header holding its class (-1 for `malloc`'s big blocks), which
