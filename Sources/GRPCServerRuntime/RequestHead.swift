@@ -1,12 +1,6 @@
 import GRPCWire
 import NGHTTP2
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// What the server needs from a request's header block, read in one pass over the block's bytes.
 ///
 /// Strings are made only of what a call keeps: the timeout and encodings when sent, metadata
@@ -64,8 +58,8 @@ struct RequestHead {
         if repeatsPreviousMetadata {
           repeatsPreviousMetadata =
             metadataCount < previousMetadata.count
-            && Self.equal(previousMetadata[metadataCount].name, name)
-            && Self.equal(previousMetadata[metadataCount].value, value)
+            && NGHTTP2HeaderBlock.bytes(name, equal: previousMetadata[metadataCount].name)
+            && NGHTTP2HeaderBlock.bytes(value, equal: previousMetadata[metadataCount].value)
         }
         metadataCount += 1
       }
@@ -109,13 +103,6 @@ struct RequestHead {
         (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
     }
     return metadata
-  }
-
-  private static func equal(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
-    guard string.utf8.count == bytes.count else { return false }
-    return string.utf8.withContiguousStorageIfAvailable { stored in
-      bytes.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0
-    } ?? string.utf8.elementsEqual(bytes)
   }
 
   /// A request that is not gRPC at all gets a plain HTTP answer (with a gRPC status for clients

@@ -201,9 +201,10 @@ public struct NGHTTP2HeaderBlock: Sendable {
     Self.bytes(self.valueBytes(at: position), equal: value)
   }
 
-  /// Whether `stored` holds exactly the UTF-8 of `string`. A native String is contiguous UTF-8,
-  /// compared in place without a copy of the String.
-  private static func bytes(_ stored: UnsafeRawBufferPointer, equal string: String) -> Bool {
+  /// Whether `stored` (a field's name or value) holds exactly the UTF-8 of `string`. A native
+  /// String is contiguous UTF-8, compared in place without a copy of the String.
+  @inlinable
+  public static func bytes(_ stored: UnsafeRawBufferPointer, equal string: String) -> Bool {
     string.utf8.withContiguousStorageIfAvailable { utf8 in
       utf8.count == stored.count
         && (utf8.isEmpty || memcmp(stored.baseAddress!, utf8.baseAddress!, utf8.count) == 0)
