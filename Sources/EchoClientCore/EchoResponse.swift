@@ -43,7 +43,7 @@ enum EchoResponse {
       grpcStatus: status.code.name,
       grpcCode: status.code.rawValue,
       grpcMessage: status.message,
-      latencyMs: (elapsed.secondsValue * 1e6).rounded() / 1e3,
+      latencyMs: (elapsed / .microseconds(1)).rounded() / 1e3,
       replica: peer)
     return Self.json(httpStatus, body)
   }

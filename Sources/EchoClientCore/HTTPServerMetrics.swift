@@ -61,6 +61,6 @@ public final class HTTPServerMetrics: Sendable {
       return counter
     }
     counter.increment()
-    self.histograms[series].record(duration.secondsValue)
+    self.histograms[series].record(duration / .seconds(1))
   }
 }

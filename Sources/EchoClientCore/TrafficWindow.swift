@@ -74,12 +74,12 @@ public struct TrafficWindow: Sendable {
     let start = now - self.span
     let recent = self.samples.filter { $0.time > start && $0.time <= now }
     let latencies = recent.map(\.latency).sorted()
-    let seconds = self.span.secondsValue
+    let seconds = self.span / .seconds(1)
     func quantile(_ q: Double) -> Double {
       guard !latencies.isEmpty else { return 0 }
       let rank = Int((q * Double(latencies.count)).rounded(.up)) - 1
       let value = latencies[min(max(rank, 0), latencies.count - 1)]
-      return (value.secondsValue * 1e6).rounded() / 1e3
+      return (value / .microseconds(1)).rounded() / 1e3
     }
     return Summary(
       requestsPerSecond: Double(recent.count) / seconds,

@@ -31,8 +31,8 @@ public struct ReconnectBackoff: Hashable, Sendable {
   /// 0...1 that picks the point within the jitter band (0.5 is the unjittered delay), so the
   /// schedule itself stays a pure function.
   public func delay(attempt: Int, random: Double) -> Duration {
-    let maximum = self.maximum.secondsValue
-    var capped = self.initial.secondsValue
+    let maximum = self.maximum / .seconds(1)
+    var capped = self.initial / .seconds(1)
     var grown = 0
     while grown < attempt && capped < maximum {
       capped = min(capped * self.multiplier, maximum)

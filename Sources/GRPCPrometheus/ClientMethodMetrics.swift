@@ -57,16 +57,16 @@ public final class ClientMethodMetrics: Sendable {
   /// Records the end of a call with its status and the time since it started.
   public func handled(_ code: GRPCCode, after elapsed: Duration) {
     self.handledCounters[code.rawValue].increment()
-    self.handlingSeconds?.record(elapsed.seconds)
+    self.handlingSeconds?.record(elapsed / .seconds(1))
   }
 
   /// Records how long sending one message of a streaming call took.
   public func observeSend(_ elapsed: Duration) {
-    self.sendSeconds?.record(elapsed.seconds)
+    self.sendSeconds?.record(elapsed / .seconds(1))
   }
 
   /// Records how long waiting for one message of a streaming call took.
   public func observeReceive(_ elapsed: Duration) {
-    self.receiveSeconds?.record(elapsed.seconds)
+    self.receiveSeconds?.record(elapsed / .seconds(1))
   }
 }

@@ -49,6 +49,6 @@ public final class ServerMethodMetrics: Sendable {
   /// Records the end of an RPC with its status and the time since it started.
   public func handled(_ code: GRPCCode, after elapsed: Duration) {
     self.handledCounters[code.rawValue].increment()
-    self.handlingSeconds?.record(elapsed.seconds)
+    self.handlingSeconds?.record(elapsed / .seconds(1))
   }
 }

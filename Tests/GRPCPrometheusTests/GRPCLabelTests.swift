@@ -42,10 +42,4 @@ import Testing
     configuration.namespace = ""
     #expect(configuration.fullyQualifiedName("x") == "echo_x")
   }
-
-  @Test func durationsConvertToSeconds() {
-    #expect(Duration.milliseconds(1500).seconds == 1.5)
-    #expect(Duration.nanoseconds(1).seconds == 1e-9)
-    #expect(Duration.zero.seconds == 0)
-  }
 }

@@ -1,7 +1,0 @@
-extension Duration {
-  /// The duration in seconds, as a `Double`.
-  var secondsValue: Double {
-    let (seconds, attoseconds) = self.components
-    return Double(seconds) + Double(attoseconds) * 1e-18
-  }
-}
