@@ -54,21 +54,24 @@ public final class EchoGateway: Sendable {
     let limits = GatewayRoute.Limits(
       maxMessageBytes: self.configuration.maxMessageBytes,
       maxURILength: self.configuration.maxURILength)
-    let listener = try await ServerBootstrap.listening(group: self.group, quiescing: quiescing)
-      .childChannelInitializer { channel in
-        channel.eventLoop.makeCompletedFuture {
-          // No outbound header validation: every response header the gateway writes is a
-          // constant or a number (`GatewayResponder`), never request data, and the validator
-          // was about 3 % of the instructions per request.
-          try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-            withErrorHandling: true, withOutboundHeaderValidation: false)
-          try channel.pipeline.syncOperations.addHandler(
-            GatewayHTTPHandler(responder: self.responder, metrics: self.httpMetrics, limits: limits)
-          )
-        }
+    let bootstrap = ServerBootstrap.listening(
+      group: self.group, quiescing: quiescing, logger: self.logger
+    )
+    .childChannelInitializer { channel in
+      channel.eventLoop.makeCompletedFuture {
+        // No outbound header validation: every response header the gateway writes is a
+        // constant or a number (`GatewayResponder`), never request data, and the validator
+        // was about 3 % of the instructions per request.
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+          withErrorHandling: true, withOutboundHeaderValidation: false)
+        try channel.pipeline.syncOperations.addHandler(
+          GatewayHTTPHandler(responder: self.responder, metrics: self.httpMetrics, limits: limits)
+        )
       }
-      .bind(host: self.configuration.host, port: self.configuration.port)
-      .get()
+    }
+    let listener = try await bootstrap.bind(
+      host: self.configuration.host, port: self.configuration.port
+    ).get()
     self.listener.withLock { $0 = (listener, quiescing) }
     guard let address = listener.localAddress else {
       throw ChannelError.unknownLocalAddress

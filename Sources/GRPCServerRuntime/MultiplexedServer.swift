@@ -37,16 +37,17 @@ public final class MultiplexedServer: Sendable {
   /// to get an ephemeral one).
   public func start(host: String, port: Int) async throws -> SocketAddress {
     let quiescing = ServerQuiescingHelper(group: self.group)
-    let channel = try await ServerBootstrap.listening(group: self.group, quiescing: quiescing)
-      .childChannelOption(.maxMessagesPerRead, value: 16)
-      .childChannelInitializer { channel in
-        channel.eventLoop.makeCompletedFuture {
-          self.connections.add(channel)
-          try channel.pipeline.syncOperations.addHandler(self.makeSniffingHandler())
-        }
+    let bootstrap = ServerBootstrap.listening(
+      group: self.group, quiescing: quiescing, logger: self.logger
+    )
+    .childChannelOption(.maxMessagesPerRead, value: 16)
+    .childChannelInitializer { channel in
+      channel.eventLoop.makeCompletedFuture {
+        self.connections.add(channel)
+        try channel.pipeline.syncOperations.addHandler(self.makeSniffingHandler())
       }
-      .bind(host: host, port: port)
-      .get()
+    }
+    let channel = try await bootstrap.bind(host: host, port: port).get()
     self.listener.withLock { $0 = (channel, quiescing) }
     guard let address = channel.localAddress else {
       throw MultiplexedServerError(message: "the listening socket has no local address")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -73,6 +74,8 @@ class EchoServerProcess:
     """A running EchoServer; ``address`` is ``host:port``."""
 
     args: list[str]
+    #: RLIMIT_NOFILE for the server process (None: inherited).
+    max_open_files: int | None = None
     proc: subprocess.Popen | None = None
     port: int = 0
     log: list[str] = field(default_factory=list)
@@ -93,12 +96,22 @@ class EchoServerProcess:
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
+            preexec_fn=self._limit_open_files if self.max_open_files else None,
         )
         threading.Thread(target=self._pump, daemon=True).start()
         if not self._listening.wait(STARTUP_TIMEOUT):
             self.kill()
             pytest.fail("EchoServer did not log `EchoServer listening`:\n" + self.log_text())
         return self
+
+    def _limit_open_files(self) -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.max_open_files, self.max_open_files))
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the server has used so far."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def _pump(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
@@ -155,8 +168,8 @@ def server_factory() -> Iterator[Callable[..., EchoServerProcess]]:
     """Starts fresh servers with extra arguments; stops them (exit code 0) at teardown."""
     started: list[EchoServerProcess] = []
 
-    def start(*args: str) -> EchoServerProcess:
-        server = EchoServerProcess(list(args)).start()
+    def start(*args: str, max_open_files: int | None = None) -> EchoServerProcess:
+        server = EchoServerProcess(list(args), max_open_files).start()
         started.append(server)
         return server
 

@@ -194,6 +194,35 @@ def test_many_connect_close(fresh_server, protos):
     assert_still_serving(fresh_server.address, protos)
 
 
+def test_out_of_file_descriptors_pauses_accepting(server_factory, protos):
+    """Past its descriptor limit the server pauses accepting instead of retrying in a busy loop,
+    keeps serving the connections it has, logs the episode once, and accepts again as soon as
+    descriptors are free."""
+    server = server_factory(max_open_files=64)
+    host, port = server.address.rsplit(":", 1)
+    with grpc.insecure_channel(server.address) as ch:
+        rpc = ch.unary_unary(UNARY, request_serializer=ser,
+                             response_deserializer=deser(protos.Message))
+        assert rpc(protos.Message(message="before"), timeout=RPC_TIMEOUT).message == "echo before"
+        flood = [socket.create_connection((host, int(port)), timeout=2) for _ in range(100)]
+        try:
+            time.sleep(0.5)  # The server accepts until it runs out of descriptors.
+            before = server.cpu_seconds()
+            time.sleep(2)
+            spent = server.cpu_seconds() - before
+            # A busy loop on the failing accept costs a whole core: about 2 s here.
+            assert spent < 0.5, f"{spent:.2f} s of CPU in 2 s past the descriptor limit"
+            assert rpc(protos.Message(message="during"), timeout=RPC_TIMEOUT).message == (
+                "echo during")
+            log = server.log_text()
+            assert log.count("cannot accept connections") == 1, log
+        finally:
+            for sock in flood:
+                sock.close()
+    assert_still_serving(server.address, protos)
+    assert "accepting connections again" in server.log_text()
+
+
 def test_client_vanishes_mid_call(fresh_server, protos):
     """A stream is left half-open and the TCP connection is reset."""
     from conftest import BIDI, grpc_frame
