@@ -15,6 +15,10 @@ public enum EchoService {
   public static let defaultStreamCount: UInt32 = 3
   /// The most replies one server-streaming request may ask for.
   public static let maxStreamCount: UInt32 = 1000
+  /// The longest reply client streaming joins its messages into: gRPC clients' default receive
+  /// limit (4 MiB), so the reply can always be received, and the server holds no more than that
+  /// for one call however long the client streams.
+  public static let maxJoinedBytes = 4 * 1024 * 1024
 
   /// The method definitions to serve.
   public static func methods() -> [RPCMethodDefinition] {
@@ -33,18 +37,28 @@ public enum EchoService {
             message: "count \(request.count) is above the limit of \(Self.maxStreamCount) replies")
         }
         Self.echoMetadata(call)
-        let reply = Self.echo(request.message)
-        for _ in 0..<count { call.send(reply) }
+        return repeatElement(Self.echo(request.message), count: Int(count))
       },
       .clientStreaming(
         service: Self.serviceName, method: "ClientStreamingEcho",
-        initial: { [String]() },
-        next: { (messages, request: Proto_Message) throws(GRPCStatus) in
-          messages.append(request.message)
+        initial: { String?.none },
+        next: { (joined, request: Proto_Message) throws(GRPCStatus) in
+          if joined == nil {
+            joined = request.message
+          } else {
+            joined?.append(" ")
+            joined?.append(request.message)
+          }
+          guard joined?.utf8.count ?? 0 <= Self.maxJoinedBytes else {
+            throw GRPCStatus(
+              code: .resourceExhausted,
+              message:
+                "the joined messages are over the reply limit of \(Self.maxJoinedBytes) bytes")
+          }
         },
-        finish: { (messages, call) throws(GRPCStatus) in
+        finish: { (joined, call) throws(GRPCStatus) in
           Self.echoMetadata(call)
-          return Self.echo(messages.joined(separator: " "))
+          return Self.echo(joined ?? "")
         }),
       .bidirectionalStreaming(service: Self.serviceName, method: "BidirectionalStreamingEcho") {
         (request: Proto_Message, call) throws(GRPCStatus) in

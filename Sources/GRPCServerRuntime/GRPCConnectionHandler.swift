@@ -20,10 +20,15 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   /// Set while the handler is in a pipeline.
   private var context: ChannelHandlerContext?
   private var calls = NGHTTP2StreamMap<ServerCall>()
+  /// Calls waiting, through ``ServerCall/whenReady(_:)``, for their unread replies to drain.
+  private var callsAwaitingReady: [ServerCall] = []
   /// True while bytes from the socket are being processed; output is flushed at the end.
   private var isReading = false
   /// True when output is pending outside a read burst and a flush is already scheduled.
   private var flushScheduled = false
+  /// The channel's writability as last reported (kept here: asking the channel on every flush
+  /// costs reference counting on the hot path).
+  private var isWritable = true
   private var isQuiescing = false
   /// Set once the connection is expected to end: a GOAWAY said on purpose (by the client, our
   /// drain or our idle timeout) or an error already logged. A connection nghttp2 ends without
@@ -116,6 +121,13 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     context.fireChannelInactive()
   }
 
+  /// The socket took what was waiting: frames nghttp2 kept while it was full can go now.
+  func channelWritabilityChanged(context: ChannelHandlerContext) {
+    self.isWritable = context.channel.isWritable
+    if self.isWritable { self.flush() }
+    context.fireChannelWritabilityChanged()
+  }
+
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
     switch event {
     case is ChannelShouldQuiesceEvent:
@@ -132,9 +144,11 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
   // MARK: Output
 
-  /// Writes everything nghttp2 has queued, in one buffer and one flush.
+  /// Writes everything nghttp2 has queued, in one buffer and one flush, unless the socket is
+  /// full: then the frames wait in nghttp2 (and the replies in their streams, where calls see
+  /// them through ``ServerCall/isReady``) until `channelWritabilityChanged`.
   private func flush() {
-    guard let context = self.context else { return }
+    guard let context = self.context, self.isWritable else { return }
     do {
       if let frames = try self.output.drain(self.session) {
         context.writeAndFlush(self.wrapOutboundOut(frames), promise: nil)
@@ -153,6 +167,23 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
           metadata: ["peer": "\(Self.peer(of: context))"])
       }
       context.close(promise: nil)
+    }
+    if !self.callsAwaitingReady.isEmpty { self.resumeReadyCalls() }
+  }
+
+  /// Runs the ``ServerCall/whenReady(_:)`` handlers of calls whose replies have drained; what
+  /// they send goes out with the next flush, scheduled by `outputQueued`.
+  private func resumeReadyCalls() {
+    var waiting: [ServerCall] = []
+    swap(&waiting, &self.callsAwaitingReady)
+    for call in waiting {
+      if call.isFinished {
+        call.dropReadyHandler()
+      } else if call.isReady {
+        call.runReadyHandler()
+      } else {
+        self.callsAwaitingReady.append(call)
+      }
     }
   }
 
@@ -258,6 +289,22 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
   // MARK: Calls sending (used by ServerCall)
 
+  /// Response bytes of every call on this connection that the client has not taken yet.
+  var queuedResponseBytes: Int { self.session.queuedBytes }
+
+  /// The most unread response bytes the connection holds (the configuration's).
+  var maxQueuedResponseBytes: Int { self.configuration.maxQueuedResponseBytes }
+
+  /// Response bytes of `call` that the client has not taken yet.
+  func queuedResponseBytes(of call: ServerCall) -> Int {
+    self.session.queuedBytes(on: call.streamID)
+  }
+
+  /// Remembers a call that waits for its replies to drain (see ``ServerCall/whenReady(_:)``).
+  func awaitReady(_ call: ServerCall) {
+    self.callsAwaitingReady.append(call)
+  }
+
   func sendHeaders(_ headers: NGHTTP2HeaderList, on call: ServerCall) {
     do {
       try self.session.submitResponseHeaders(
@@ -309,6 +356,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   private func cancelAllCalls() {
     let calls = self.calls.values
     self.calls.removeAll()
+    self.callsAwaitingReady.removeAll()
     for call in calls where !call.isFinished {
       call.markCancelled()
       call.dispatch.cancel(call)

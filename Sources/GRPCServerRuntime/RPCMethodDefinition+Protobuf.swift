@@ -17,16 +17,21 @@ extension RPCMethodDefinition {
       })
   }
 
-  /// A server-streaming method: the handler sends any number of replies for the one request;
-  /// the call finishes with OK when it returns (unless it finished the call itself).
-  public static func serverStreaming<Request: SwiftProtobuf.Message>(
+  /// A server-streaming method: the handler returns the replies to the one request as a
+  /// sequence, which the runtime sends as the client reads them (taking the next reply only while
+  /// the call ``ServerCall/isReady``), so a long or lazy sequence costs no more memory than the
+  /// client's flow-control window. The call finishes with OK after the last reply (unless the
+  /// handler finished it).
+  public static func serverStreaming<
+    Request: SwiftProtobuf.Message, Replies: Sequence & SendableMetatype
+  >(
     service: String,
     method: String,
-    _ body: @escaping @Sendable (Request, ServerCall) throws(GRPCStatus) -> Void
-  ) -> RPCMethodDefinition {
+    _ body: @escaping @Sendable (Request, ServerCall) throws(GRPCStatus) -> Replies
+  ) -> RPCMethodDefinition where Replies.Element: SwiftProtobuf.Message {
     RPCMethodDefinition(
       method: GRPCMethod(service: service, method: method, type: .serverStream),
-      handler: .stream { SingleRequestHandler<Request>(body) })
+      handler: .stream { SingleRequestHandler<Request, Replies>(body) })
   }
 
   /// A client-streaming method: `next` folds each request into a state made by `initial`, and
@@ -58,12 +63,19 @@ extension RPCMethodDefinition {
   }
 }
 
-/// Server streaming: exactly one request, then the handler runs.
-private final class SingleRequestHandler<Request: SwiftProtobuf.Message>: RPCStreamHandler {
-  private let body: @Sendable (Request, ServerCall) throws(GRPCStatus) -> Void
+/// Server streaming: exactly one request, then the handler's replies, sent as the client takes
+/// them.
+private final class SingleRequestHandler<
+  Request: SwiftProtobuf.Message, Replies: Sequence & SendableMetatype
+>:
+  RPCStreamHandler
+where Replies.Element: SwiftProtobuf.Message {
+  private let body: @Sendable (Request, ServerCall) throws(GRPCStatus) -> Replies
   private var request: Request?
+  /// The replies not sent yet, once the handler has run.
+  private var replies: Replies.Iterator?
 
-  init(_ body: @escaping @Sendable (Request, ServerCall) throws(GRPCStatus) -> Void) {
+  init(_ body: @escaping @Sendable (Request, ServerCall) throws(GRPCStatus) -> Replies) {
     self.body = body
   }
 
@@ -77,13 +89,31 @@ private final class SingleRequestHandler<Request: SwiftProtobuf.Message>: RPCStr
   }
 
   func endOfRequests(on call: ServerCall) throws(GRPCStatus) {
-    guard let request = self.request else {
+    guard let request = self.request.take() else {
       throw GRPCStatus(
         code: .internalError,
         message: "server-streaming method \(call.method.method) received no request message")
     }
-    try self.body(request, call)
-    call.finish(.ok)
+    self.replies = try self.body(request, call).makeIterator()
+    self.sendReplies(on: call)
+  }
+
+  /// Sends replies while the call is ready, then continues when it is ready again; finishes
+  /// with OK after the last one.
+  private func sendReplies(on call: ServerCall) {
+    while call.isReady {
+      guard let reply = self.replies?.next() else {
+        self.replies = nil
+        call.finish(.ok)
+        return
+      }
+      call.send(reply)
+    }
+    guard !call.isFinished else {
+      self.replies = nil
+      return
+    }
+    call.whenReady { self.sendReplies(on: call) }
   }
 }
 

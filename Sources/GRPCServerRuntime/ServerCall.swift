@@ -27,6 +27,19 @@ public final class ServerCall {
   /// True once the call has a final status (sent by ``finish(_:)`` or by the runtime).
   public private(set) var isFinished = false
 
+  /// True while the call can take another response message without replies piling up: less
+  /// than ``readyThreshold`` bytes of its earlier messages wait for the client to read them (its
+  /// flow-control window) or for the socket. A handler that produces many replies sends while
+  /// this is true and continues from ``whenReady(_:)``; a client that does not read then costs
+  /// the server no memory beyond that. False once the call is finished.
+  public var isReady: Bool {
+    !self.isFinished && self.connection.queuedResponseBytes(of: self) < Self.readyThreshold
+  }
+
+  /// How many unread response bytes a call may have and still be ``isReady``: a flow-control
+  /// window's worth, so a client that reads keeps getting data while more is produced.
+  public static let readyThreshold = 64 * 1024
+
   let streamID: Int32
   let route: RPCRouter.Route
   var metrics: ServerMethodMetrics { self.route.metrics }
@@ -41,6 +54,8 @@ public final class ServerCall {
   var dispatch: CallDispatch
   /// Reassembles request messages from DATA frames.
   var deframer: GRPCMessageDeframer
+  /// Set by ``whenReady(_:)`` until the call is ready again.
+  private var readyHandler: (() -> Void)?
 
   init(
     streamID: Int32,
@@ -81,10 +96,38 @@ public final class ServerCall {
     self.send(framed: framed)
   }
 
-  /// Sends one message that is already length-prefixed (and compressed if it should be).
+  /// Runs `body` once, on the event loop, when the call is ``isReady`` again after its replies
+  /// have drained; never if the call finishes first. Replaces a handler set earlier.
+  public func whenReady(_ body: @escaping () -> Void) {
+    self.eventLoop.preconditionInEventLoop()
+    guard !self.isFinished else { return }
+    if self.readyHandler == nil { self.connection.awaitReady(self) }
+    self.readyHandler = body
+  }
+
+  func runReadyHandler() {
+    self.readyHandler.take()?()
+  }
+
+  func dropReadyHandler() {
+    self.readyHandler = nil
+  }
+
+  /// Sends one message that is already length-prefixed (and compressed if it should be). When
+  /// the connection already holds its limit of replies the client has not read, the call ends
+  /// with `RESOURCE_EXHAUSTED` instead.
   func send(framed: ByteBuffer) {
     self.eventLoop.preconditionInEventLoop()
     guard !self.isFinished else { return }
+    let queued = self.connection.queuedResponseBytes
+    if queued > 0 && queued + framed.readableBytes > self.connection.maxQueuedResponseBytes {
+      self.finish(
+        GRPCStatus(
+          code: .resourceExhausted,
+          message: "the client is not reading its responses: \(queued) bytes wait for it, and"
+            + " a connection holds at most \(self.connection.maxQueuedResponseBytes)"))
+      return
+    }
     if !self.headersSent { self.sendHeaders() }
     self.connection.sendData(framed, on: self)
     self.metrics.sentMessage()

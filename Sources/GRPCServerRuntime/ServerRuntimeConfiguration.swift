@@ -21,10 +21,17 @@ public struct ServerRuntimeConfiguration: Sendable {
   public var keepaliveInterval: TimeAmount?
   /// A keepalive PING not answered (by any bytes) within this closes the connection.
   public var keepaliveTimeout: TimeAmount
+  /// The most response bytes a connection holds for a client that does not read them (waiting
+  /// for its flow-control window or a full socket). A call whose next message would go past it
+  /// ends with `RESOURCE_EXHAUSTED`, so a client that sends without reading cannot make the
+  /// server buffer without bound. Server-streaming replies never get there: they are produced
+  /// only while the call ``ServerCall/isReady``.
+  public var maxQueuedResponseBytes: Int
 
   /// The defaults: 4 MiB messages, every encoding, nghttp2 defaults with 1,000 concurrent streams
-  /// and a 16 KiB header list, 10 s to send a preface, 5 minutes idle, and gRPC's keepalive
-  /// defaults (a PING after 2 hours of silence, 20 s to answer it).
+  /// and a 16 KiB header list, 10 s to send a preface, 5 minutes idle, gRPC's keepalive
+  /// defaults (a PING after 2 hours of silence, 20 s to answer it), and 16 MiB of unread
+  /// responses per connection (four of the largest messages).
   public static var defaults: ServerRuntimeConfiguration {
     var settings = NGHTTP2Settings.defaults
     settings.maxConcurrentStreams = 1000
@@ -36,7 +43,8 @@ public struct ServerRuntimeConfiguration: Sendable {
       prefaceTimeout: .seconds(10),
       idleTimeout: .minutes(5),
       keepaliveInterval: .hours(2),
-      keepaliveTimeout: .seconds(20)
+      keepaliveTimeout: .seconds(20),
+      maxQueuedResponseBytes: 16 * 1024 * 1024
     )
   }
 
@@ -48,8 +56,10 @@ public struct ServerRuntimeConfiguration: Sendable {
     prefaceTimeout: TimeAmount,
     idleTimeout: TimeAmount,
     keepaliveInterval: TimeAmount?,
-    keepaliveTimeout: TimeAmount
+    keepaliveTimeout: TimeAmount,
+    maxQueuedResponseBytes: Int
   ) {
+    self.maxQueuedResponseBytes = maxQueuedResponseBytes
     self.keepaliveInterval = keepaliveInterval
     self.keepaliveTimeout = keepaliveTimeout
     self.maxReceiveMessageSize = maxReceiveMessageSize

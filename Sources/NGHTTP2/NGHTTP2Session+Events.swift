@@ -49,7 +49,8 @@ extension NGHTTP2Session {
 
   /// Releases a stream's state and reports the close, once per stream the session tracked.
   func closeStream(_ streamID: Int32, errorCode: UInt32) {
-    guard self.streams.removeValue(forKey: streamID) != nil else { return }
+    guard let stream = self.streams.removeValue(forKey: streamID) else { return }
+    self.queuedBytes -= stream.queuedBytes
     self.delegate?.didCloseStream(streamID: streamID, errorCode: errorCode)
   }
 
@@ -77,11 +78,14 @@ extension NGHTTP2Session {
     case .deferred:
       return Int(NGHTTP2_ERR_DEFERRED.rawValue)
     case .bytes(let count):
+      self.queuedBytes -= count
       return count
     case .end(let count, .endStream):
+      self.queuedBytes -= count
       flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
       return count
     case .end(let count, .trailers(let trailers)):
+      self.queuedBytes -= count
       // nghttp2 allows submitting the trailers from inside the read callback; they go out right
       // after this last DATA frame, which must then not carry END_STREAM itself.
       try self.submitTrailerFrame(streamID: streamID, trailers)

@@ -64,6 +64,7 @@ extension NGHTTP2Session {
     let resume = try self.updateStream(streamID) { (stream) throws(NGHTTP2Error) in
       try stream.enqueue(data, endStream: endStream)
     }
+    self.queuedBytes += data.readableBytes
     if resume {
       try self.resumeData(streamID: streamID)
     }

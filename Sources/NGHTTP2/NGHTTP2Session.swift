@@ -109,6 +109,16 @@ public final class NGHTTP2Session {
     nghttp2_session_want_write(self.session) != 0
   }
 
+  /// Body bytes queued on every stream and not yet taken by nghttp2: what waits for the next
+  /// drain or, when the peer reads slowly, for its flow-control window.
+  public internal(set) var queuedBytes = 0
+
+  /// Body bytes queued on `streamID` and not yet taken by nghttp2 (0 for a stream without
+  /// state).
+  public func queuedBytes(on streamID: Int32) -> Int {
+    self.streams.update(streamID) { $0.queuedBytes } ?? 0
+  }
+
   /// How many streams have state in this session (opened and not yet closed).
   public var openStreamCount: Int {
     self.streams.count

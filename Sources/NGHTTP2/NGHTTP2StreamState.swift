@@ -43,6 +43,12 @@ struct NGHTTP2StreamState {
     self.provider = provider
   }
 
+  /// Body bytes queued and not yet taken by nghttp2 (waiting for the next drain or for the
+  /// peer's flow-control window).
+  var queuedBytes: Int {
+    self.pending?.readableBytes ?? 0
+  }
+
   /// Records that headers were submitted: with `endStream` the stream is finished, otherwise a
   /// data provider is now attached.
   mutating func headersSubmitted(endStream: Bool) throws(NGHTTP2Error) {

@@ -26,7 +26,7 @@ class _GracefulH2Connection(h2.connection.H2Connection):
 @dataclass
 class StreamResult:
     headers: dict[str, str] = field(default_factory=dict)
-    data: bytes = b""
+    data: bytearray = field(default_factory=bytearray)
     trailers: dict[str, str] = field(default_factory=dict)
     ended: bool = False
     reset: int | None = None
@@ -42,8 +42,12 @@ class StreamResult:
 
 
 class H2Client:
-    def __init__(self, address: str, timeout: float = 5.0, validate_headers: bool = True):
-        """``validate_headers=False`` sends header blocks exactly as given, malformed ones too."""
+    def __init__(self, address: str, timeout: float = 5.0, validate_headers: bool = True,
+                 acknowledge_data: bool = True):
+        """``validate_headers=False`` sends header blocks exactly as given, malformed ones too.
+        ``acknowledge_data=False`` plays a client that reads frames but not its responses: it never
+        opens its flow-control window again, so the server can send it no more than 64 KiB."""
+        self.acknowledge_data = acknowledge_data
         host, port = address.rsplit(":", 1)
         self.address = address
         self.sock = socket.create_connection((host, int(port)), timeout=timeout)
@@ -56,6 +60,7 @@ class H2Client:
         self.streams: dict[int, StreamResult] = {}
         self.goaway: h2.events.ConnectionTerminated | None = None
         self.closed = False
+        self.unacknowledged: list[tuple[int, int]] = []
 
     def flush(self) -> None:
         data = self.conn.data_to_send()
@@ -85,6 +90,33 @@ class H2Client:
 
     def send(self, stream_id: int, body: bytes, end_stream: bool = False) -> None:
         self.conn.send_data(stream_id, body, end_stream=end_stream)
+        self.flush()
+
+    def send_flow_controlled(self, stream_id: int, body: bytes, timeout: float = 10.0) -> None:
+        """Sends ``body`` as the server's flow-control windows allow, reading its frames (and
+        WINDOW_UPDATEs) while the window is closed."""
+        deadline = time.monotonic() + timeout
+        while body:
+            window = min(self.conn.local_flow_control_window(stream_id),
+                         self.conn.max_outbound_frame_size)
+            if window == 0:
+                if time.monotonic() > deadline or self.closed:
+                    raise TimeoutError("the server did not open its flow-control window")
+                self.pump(lambda: self.conn.local_flow_control_window(stream_id) > 0, 1.0)
+                continue
+            self.conn.send_data(stream_id, body[:window])
+            body = body[window:]
+            self.flush()
+
+    def start_reading(self) -> None:
+        """Turns into a client that reads its responses, with windows opened wide (1 GiB) so
+        what it kept waiting arrives without a WINDOW_UPDATE round trip every 32 KiB."""
+        self.acknowledge_data = True
+        self.unacknowledged.clear()
+        self.conn.increment_flow_control_window(2**30)
+        for stream_id, result in self.streams.items():
+            if not result.ended:
+                self.conn.increment_flow_control_window(2**30, stream_id)
         self.flush()
 
     def end(self, stream_id: int) -> None:
@@ -121,7 +153,10 @@ class H2Client:
             self.streams[event.stream_id].trailers = dict(event.headers)
         elif isinstance(event, h2.events.DataReceived):
             self.streams[event.stream_id].data += event.data
-            self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            if self.acknowledge_data:
+                self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            else:
+                self.unacknowledged.append((event.flow_controlled_length, event.stream_id))
         elif isinstance(event, h2.events.StreamEnded):
             self.streams[event.stream_id].ended = True
         elif isinstance(event, h2.events.StreamReset):
