@@ -300,9 +300,11 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     self.session.queuedBytes(on: call.streamID)
   }
 
-  /// Remembers a call that waits for its replies to drain (see ``ServerCall/whenReady(_:)``).
+  /// Remembers a call that waits for its replies to drain (see ``ServerCall/whenReady(_:)``);
+  /// the next flush, made sure of here, looks at it.
   func awaitReady(_ call: ServerCall) {
     self.callsAwaitingReady.append(call)
+    self.outputQueued()
   }
 
   func sendHeaders(_ headers: NGHTTP2HeaderList, on call: ServerCall) {
