@@ -74,7 +74,8 @@ final class GRPCSubchannel: Sendable {
 
   // MARK: On the event loop
 
-  /// Starts a call picked for this subchannel; fails it when there is no connection after all.
+  /// Starts a call picked for this subchannel; hands it back to the channel for another address
+  /// when there is no connection after all.
   func start(_ call: ClientCall) {
     self.eventLoop.assertInEventLoop()
     call.armDeadline(on: self.state.value.deadlines)
@@ -88,7 +89,9 @@ final class GRPCSubchannel: Sendable {
       self.connect()
       self.state.value.phase = .connecting([call])
     case .backoff, .shutdown:
-      call.finish(self.unavailable("no connection to \(self.peer)"), message: nil, peer: nil)
+      // Picked while this address still looked usable (the picker reads connectivity from
+      // another thread); the call never reached it, so another address may take it.
+      self.reroute(call, self.peer, self.unavailable("no connection to \(self.peer)"))
     }
   }
 
