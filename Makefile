@@ -56,7 +56,7 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=0 GRPC_PROMETHEUS_PYTHON=$(CURDIR)/$(VENV)/bin/python \
 	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 	ASAN_OPTIONS=detect_leaks=0 ECHO_SERVER_BIN=$(CURDIR)/.build-asan/debug/EchoServer \
-	  $(VENV)/bin/python -m pytest -q Tests/interop
+	  ECHO_SERVER_SANITIZED=1 $(VENV)/bin/python -m pytest -q Tests/interop
 
 build: .deps-apt
 	@$(SWIFT) build --build-tests 2>&1 | tee .build-output.log; \
