@@ -176,10 +176,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   private func resumeReadyCalls() {
     var waiting: [ServerCall] = []
     swap(&waiting, &self.callsAwaitingReady)
-    for call in waiting {
-      if call.isFinished {
-        call.dropReadyHandler()
-      } else if call.isReady {
+    for call in waiting where !call.isFinished {
+      if call.isReady {
         call.runReadyHandler()
       } else {
         self.callsAwaitingReady.append(call)

@@ -54,7 +54,8 @@ public final class ServerCall {
   var dispatch: CallDispatch
   /// Reassembles request messages from DATA frames.
   var deframer: GRPCMessageDeframer
-  /// Set by ``whenReady(_:)`` until the call is ready again.
+  /// Set by ``whenReady(_:)`` until the call is ready again or ends (the handler usually
+  /// captures the call, so it must not outlive the call's end).
   private var readyHandler: (() -> Void)?
 
   init(
@@ -109,10 +110,6 @@ public final class ServerCall {
     self.readyHandler.take()?()
   }
 
-  func dropReadyHandler() {
-    self.readyHandler = nil
-  }
-
   /// Sends one message that is already length-prefixed (and compressed if it should be). When
   /// the connection already holds its limit of replies the client has not read, the call ends
   /// with `RESOURCE_EXHAUSTED` instead.
@@ -138,6 +135,9 @@ public final class ServerCall {
     self.eventLoop.preconditionInEventLoop()
     guard !self.isFinished else { return }
     self.isFinished = true
+    // A pending ready handler holds the call: let go of both (checked first: no release call
+    // on the hot path, where there is none).
+    if self.readyHandler != nil { self.readyHandler = nil }
     if self.headersSent {
       self.connection.sendTrailers(self.trailers(for: status), on: self)
     } else {
@@ -154,6 +154,9 @@ public final class ServerCall {
   func markCancelled() {
     guard !self.isFinished else { return }
     self.isFinished = true
+    // A pending ready handler holds the call: let go of both (checked first: no release call
+    // on the hot path, where there is none).
+    if self.readyHandler != nil { self.readyHandler = nil }
     let elapsed = self.startTime.elapsed
     let code = self.timeout.map { RPCDeadline.codeForEarlyEnd(after: elapsed, timeout: $0) }
     self.metrics.handled(code ?? .canceled, after: elapsed)
