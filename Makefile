@@ -12,13 +12,14 @@ APT_PACKAGES := libnghttp2-dev zlib1g-dev protobuf-compiler nghttp2-client prome
 PIP_REQUIREMENTS := Tests/requirements.txt
 SWIFT_SOURCES := Sources Tests Package.swift
 
-.PHONY: help deps build test test-asan test-deploy run run-prometheus bench bench-instructions protos plugins check-protos lint format clean
+.PHONY: help deps build test test-asan test-deploy test-compose run run-prometheus bench bench-instructions protos plugins check-protos lint format clean
 
 help:
 	@echo "make run           start EchoServer and EchoClient locally"
 	@echo "make test          install test dependencies, then run every test suite"
 	@echo "make test-asan     the Swift and interop suites against an AddressSanitizer build"
 	@echo "make test-deploy   compose/Dockerfile/Prometheus/Grafana/k8s checks + end-to-end under Prometheus"
+	@echo "make test-compose  compose.yaml run for real on podman: images built, stack started and checked"
 	@echo "make run-prometheus  Prometheus with docker/prometheus config, scraping make run's processes"
 	@echo "make build         debug build; fails on any warning in this package's code"
 	@echo "make bench         h2load and wrk matrices: EchoServer/EchoClient against the Go reference"
@@ -30,14 +31,19 @@ help:
 
 deps: .deps-apt $(VENV)/.installed
 
-# Installs the Debian packages that are missing; a stamp keeps later runs instant.
-.deps-apt:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# Installs the Debian packages of $(1) that are missing.
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages: $$missing"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
+
+# A stamp keeps later runs instant.
+.deps-apt:
+	$(call apt_install,$(APT_PACKAGES))
 	@touch $@
 
 $(VENV)/.installed: $(PIP_REQUIREMENTS)
@@ -71,6 +77,16 @@ test: deps build
 	  $(VENV)/bin/python -m pytest -q Tests/browser
 	$(MAKE) --no-print-directory test-deploy
 
+# compose.yaml run for real (Tests/compose): podman with runc as the engine (no Docker engine or
+# registry here), podman-compose from the venv, stand-in base images built from Debian packages,
+# the project's images built by compose from the real Dockerfiles. CLEAN=1 forgets the build
+# cache first. A cold run is mostly one release build inside the container.
+COMPOSE_APT_PACKAGES := podman runc containernetworking-plugins \
+  golang-github-containernetworking-plugin-dnsname debootstrap
+test-compose: deps
+	$(call apt_install,$(COMPOSE_APT_PACKAGES))
+	COMPOSE_CLEAN=$(CLEAN) $(VENV)/bin/python -m pytest -q Tests/compose
+
 # The deployment suite: compose.yaml, Dockerfiles, Prometheus rules (promtool), Grafana dashboards
 # and k8s manifests statically, then the real binaries under the real Prometheus (about 30 s).
 test-deploy: deps
@@ -96,15 +112,13 @@ run: .deps-apt
 	$$bin/EchoClient
 
 bench: deps
-	@command -v nghttpd >/dev/null || { $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nghttp2-server >/dev/null; }
+	$(call apt_install,nghttp2-server)
 	bench/grpc-server.sh
 	bench/http-client.sh
 
 # Instruction counts do not depend on machine noise: the quick check for a hot-path change.
 bench-instructions: .deps-apt
-	@command -v valgrind >/dev/null || { $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends valgrind >/dev/null; }
+	$(call apt_install,valgrind)
 	bench/server-instructions.sh 16 10
 	bench/server-instructions.sh 64 1
 

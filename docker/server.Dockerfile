@@ -32,16 +32,18 @@ COPY Tests ./Tests
 # and Foundation linked statically, so the runtime image needs no Swift toolchain (what is left
 # dynamic is glibc, libstdc++/libgcc (both in debian:bookworm-slim), libnghttp2 and zlib), and no
 # run-time exclusivity checks. The build cache mount keeps .build between builds (shared with the
-# other image; `locked` serialises the two when compose builds them together).
+# other image; `locked` serialises the two when compose builds them together). `install -s`
+# strips the symbol tables, more than half of the file (a crash backtrace then shows addresses
+# instead of function names).
 COPY scripts/build-release.sh ./scripts/
 RUN --mount=type=cache,target=/src/.build,id=grpc-prometheus-echo-swiftpm,sharing=locked \
     scripts/build-release.sh EchoServer \
- && install -D -m 0755 "$(scripts/build-release.sh --bin-path)/EchoServer" /out/EchoServer
+ && install -D -s -m 0755 "$(scripts/build-release.sh --bin-path)/EchoServer" /out/EchoServer
 
 FROM ${RUNTIME_IMAGE}
+# Only the two libraries the binary links; no ca-certificates (nothing here speaks TLS).
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libnghttp2-14 zlib1g ca-certificates \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libnghttp2-14 zlib1g \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 echo \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin echo

@@ -139,9 +139,9 @@ final class GRPCSubchannel: Sendable {
       peer: self.peer, authority: self.configuration.authority,
       settings: self.configuration.http2Settings, logger: self.logger, events: events)
     let bound = NIOLoopBound(connection, eventLoop: self.eventLoop)
+    // TCP_NODELAY is on: ClientBootstrap sets it by default.
     ClientBootstrap(group: self.eventLoop)
       .connectTimeout(TimeAmount(self.configuration.connectTimeout))
-      .channelOption(.socketOption(.tcp_nodelay), value: 1)
       .channelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
           try channel.pipeline.syncOperations.addHandler(bound.value)

@@ -5,10 +5,11 @@ import NIOPosix
 
 extension ServerBootstrap {
   /// The listening set-up every server of this project shares: a deep accept backlog,
-  /// `SO_REUSEADDR` so a restart can rebind at once, `TCP_NODELAY` on accepted connections (small
-  /// request/response exchanges must not wait for Nagle), `quiescing` on the listener so a
-  /// graceful shutdown reaches every connection, and a pause instead of a busy loop when
-  /// accepting fails (`AcceptFailureHandler`). Callers add their child channel initializer.
+  /// `SO_REUSEADDR` so a restart can rebind at once, `TCP_NODELAY` on accepted connections (NIO's
+  /// default, inherited from the listener: small request/response exchanges must not wait for
+  /// Nagle), `quiescing` on the listener so a graceful shutdown reaches every connection, and a
+  /// pause instead of a busy loop when accepting fails (`AcceptFailureHandler`). Callers add
+  /// their child channel initializer.
   public static func listening(
     group: any EventLoopGroup, quiescing: ServerQuiescingHelper, logger: Logger
   ) -> ServerBootstrap {
@@ -22,7 +23,6 @@ extension ServerBootstrap {
           try pipeline.addHandler(quiescing.makeServerChannelHandler(channel: channel))
         }
       }
-      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
   }
 }
 

@@ -21,7 +21,7 @@ import pytest
 from stack import REPO_ROOT
 
 PACKAGE_SWIFT = (REPO_ROOT / "Package.swift").read_text()
-RUNTIME_PACKAGES = {"libnghttp2-14", "zlib1g", "ca-certificates"}
+RUNTIME_PACKAGES = {"libnghttp2-14", "zlib1g"}
 
 
 @dataclass(frozen=True)
