@@ -23,7 +23,7 @@ help:
 	@echo "make run-prometheus  Prometheus with docker/prometheus config, scraping make run's processes"
 	@echo "make build         debug build; fails on any warning in this package's code"
 	@echo "make bench         h2load and wrk matrices: EchoServer/EchoClient against the Go reference"
-	@echo "make bench-instructions  instructions per RPC of EchoServer (callgrind; repeatable)"
+	@echo "make bench-instructions  instructions per request of EchoServer and EchoClient (callgrind; repeatable)"
 	@echo "make lint          swift format lint --strict"
 	@echo "make protos        regenerate Sources/Proto* from Protos/ (builds the protoc plugins)"
 	@echo "make check-protos  fail when the generated code does not match Protos/"
@@ -119,8 +119,9 @@ bench: deps
 # Instruction counts do not depend on machine noise: the quick check for a hot-path change.
 bench-instructions: .deps-apt
 	$(call apt_install,valgrind)
-	bench/server-instructions.sh 16 10
-	bench/server-instructions.sh 64 1
+	bench/instructions.sh server 16 10
+	bench/instructions.sh server 64 1
+	bench/instructions.sh gateway 16
 
 plugins:
 	$(SWIFT) build --scratch-path .build-protoc --product protoc-gen-swift

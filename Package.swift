@@ -123,10 +123,20 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]
     ),
+    // MARK: Command-line flags both executables share.
+    .target(
+      name: "ListenerOptions",
+      dependencies: [
+        "GRPCServerRuntime",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "NIOCore", package: nio),
+      ]
+    ),
     .executableTarget(
       name: "EchoServer",
       dependencies: [
         "EchoServerCore",
+        "ListenerOptions",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -171,6 +181,7 @@ let package = Package(
         "EchoClientCore",
         "EchoServerCore",
         "GRPCClientChannel",
+        "ListenerOptions",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -233,6 +244,7 @@ let package = Package(
         "ProtoMessages",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: nio),
+        .product(name: "NIOEmbedded", package: nio),
         .product(name: "NIOHTTP1", package: nio),
         .product(name: "Prometheus", package: "swift-prometheus"),
       ]

@@ -2,6 +2,7 @@ import ArgumentParser
 import EchoClientCore
 import EchoServerCore
 import GRPCClientChannel
+import ListenerOptions
 import Logging
 import ServiceLifecycle
 
@@ -68,6 +69,11 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Seconds to wait for in-flight requests on SIGTERM/SIGINT.")
   var gracePeriod = 10.0
 
+  @Option(help: "Seconds a keep-alive connection may wait for its next request before closing.")
+  var idleTimeout = Double(EchoGatewayConfiguration.defaults.http1.idleTimeout.nanoseconds) / 1e9
+
+  @OptionGroup var listener: ListenerOptions
+
   @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
   var logLevel = "info"
 
@@ -83,6 +89,7 @@ struct Serve: AsyncParsableCommand {
       throw ValidationError("--resolve-interval must be 0 or more")
     }
     guard self.threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    guard self.idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
     guard Logger.Level(rawValue: self.logLevel) != nil else {
       throw ValidationError("unknown log level \"\(self.logLevel)\"")
     }
@@ -122,6 +129,9 @@ struct Serve: AsyncParsableCommand {
     configuration.grafanaURL = self.grafanaURL
     configuration.maxMessageBytes = self.maxMessageBytes
     configuration.gracePeriod = .milliseconds(Int64(self.gracePeriod * 1000))
+    configuration.http1 = self.listener.applied(to: configuration.http1)
+    configuration.http1.idleTimeout = .nanoseconds(Int64(self.idleTimeout * 1e9))
+    configuration.maxConnections = self.listener.maxConnections
     configuration.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
     var logger = Logger(label: "EchoClient")
     logger.logLevel = configuration.logLevel

@@ -55,15 +55,15 @@ public final class EchoGateway: Sendable {
       maxMessageBytes: self.configuration.maxMessageBytes,
       maxURILength: self.configuration.maxURILength)
     let bootstrap = ServerBootstrap.listening(
-      group: self.group, quiescing: quiescing, logger: self.logger
-    )
-    .childChannelInitializer { channel in
+      group: self.group, quiescing: quiescing,
+      maxConnections: self.configuration.maxConnections, logger: self.logger
+    ) { channel in
       channel.eventLoop.makeCompletedFuture {
         // No outbound header validation: every response header the gateway writes is a
         // constant or a number (`GatewayResponder`), never request data, and the validator
         // was about 3 % of the instructions per request.
-        try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-          withErrorHandling: true, withOutboundHeaderValidation: false)
+        try channel.pipeline.syncOperations.configureGuardedHTTP1Server(
+          limits: self.configuration.http1, outboundHeaderValidation: false)
         try channel.pipeline.syncOperations.addHandler(
           GatewayHTTPHandler(responder: self.responder, metrics: self.httpMetrics, limits: limits)
         )

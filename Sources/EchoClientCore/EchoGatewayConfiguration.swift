@@ -1,4 +1,5 @@
 import GRPCClientChannel
+import GRPCServerRuntime
 import Logging
 
 /// Everything the echo client can be told, from flags or the original's environment variables.
@@ -15,6 +16,11 @@ public struct EchoGatewayConfiguration: Sendable {
   public var maxMessageBytes: Int
   /// The longest request target (path and query) accepted; longer ones get 414.
   public var maxURILength: Int
+  /// What HTTP/1.1 requests are held to: head and body deadlines, the largest head, keep-alive
+  /// idleness.
+  public var http1: HTTP1ConnectionLimits
+  /// The most HTTP connections open at once; one more is closed as soon as it is accepted.
+  public var maxConnections: Int
   /// Where the page links to Prometheus.
   public var prometheusURL: String
   /// Where the page links to Grafana.
@@ -25,15 +31,21 @@ public struct EchoGatewayConfiguration: Sendable {
   public var logLevel: Logger.Level
 
   /// Port 8081 on all interfaces, the server at 127.0.0.1:8080 with a 5 s deadline, one event
-  /// loop, 16 KiB messages, Prometheus and Grafana on localhost's usual ports.
+  /// loop, 16 KiB messages, 64 KiB targets in heads of up to 80 KiB (HTTP/1.1 limits otherwise
+  /// ``HTTP1ConnectionLimits/defaults``), 10,000 connections, Prometheus and Grafana on
+  /// localhost's usual ports.
   public static var defaults: EchoGatewayConfiguration {
-    EchoGatewayConfiguration(
+    var http1 = HTTP1ConnectionLimits.defaults
+    http1.maxHeadBytes = 80 * 1024
+    return EchoGatewayConfiguration(
       host: "0.0.0.0",
       port: 8081,
       channel: GRPCChannelConfiguration(host: "127.0.0.1", port: 8080),
       eventLoopThreads: 1,
       maxMessageBytes: 16 * 1024,
       maxURILength: 64 * 1024,
+      http1: http1,
+      maxConnections: 10_000,
       prometheusURL: "http://localhost:9090",
       grafanaURL: "http://localhost:3000",
       gracePeriod: .seconds(10),
@@ -48,6 +60,8 @@ public struct EchoGatewayConfiguration: Sendable {
     eventLoopThreads: Int,
     maxMessageBytes: Int,
     maxURILength: Int,
+    http1: HTTP1ConnectionLimits,
+    maxConnections: Int,
     prometheusURL: String,
     grafanaURL: String,
     gracePeriod: Duration,
@@ -59,6 +73,8 @@ public struct EchoGatewayConfiguration: Sendable {
     self.eventLoopThreads = eventLoopThreads
     self.maxMessageBytes = maxMessageBytes
     self.maxURILength = maxURILength
+    self.http1 = http1
+    self.maxConnections = maxConnections
     self.prometheusURL = prometheusURL
     self.grafanaURL = grafanaURL
     self.gracePeriod = gracePeriod

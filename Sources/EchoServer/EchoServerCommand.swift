@@ -1,5 +1,6 @@
 import ArgumentParser
 import EchoServerCore
+import ListenerOptions
 import Logging
 import ServiceLifecycle
 
@@ -53,8 +54,13 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Seconds a keepalive PING may go unanswered before the connection closes.")
   var keepaliveTimeout = 20.0
 
-  @Option(help: "Seconds a connection may sit unused (no RPC, nothing received) before closing.")
+  @Option(
+    help: """
+      Seconds a connection may sit unused (HTTP/2: no RPC, nothing received; HTTP/1.1: between       requests) before closing.
+      """)
   var idleTimeout = 300.0
+
+  @OptionGroup var listener: ListenerOptions
 
   @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
   var logLevel = "info"
@@ -82,6 +88,9 @@ struct Serve: AsyncParsableCommand {
       self.keepaliveInterval > 0 ? .nanoseconds(Int64(self.keepaliveInterval * 1e9)) : nil
     configuration.runtime.keepaliveTimeout = .nanoseconds(Int64(self.keepaliveTimeout * 1e9))
     configuration.runtime.idleTimeout = .nanoseconds(Int64(self.idleTimeout * 1e9))
+    configuration.runtime.http1 = self.listener.applied(to: configuration.runtime.http1)
+    configuration.runtime.http1.idleTimeout = configuration.runtime.idleTimeout
+    configuration.runtime.maxConnections = self.listener.maxConnections
     configuration.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
 
     var logger = Logger(label: "EchoServer")

@@ -27,14 +27,6 @@ final class HTTP1EndpointHandler: ChannelInboundHandler {
     }
   }
 
-  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-    if event is IdleStateHandler.IdleStateEvent, self.head == nil {
-      context.close(promise: nil)  // A keep-alive connection nobody uses any more.
-    } else {
-      context.fireUserInboundEventTriggered(event)
-    }
-  }
-
   private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
     self.router.respond(to: head).write(answering: head, on: context)
   }

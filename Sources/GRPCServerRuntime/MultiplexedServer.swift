@@ -38,15 +38,15 @@ public final class MultiplexedServer: Sendable {
   public func start(host: String, port: Int) async throws -> SocketAddress {
     let quiescing = ServerQuiescingHelper(group: self.group)
     let bootstrap = ServerBootstrap.listening(
-      group: self.group, quiescing: quiescing, logger: self.logger
-    )
-    .childChannelOption(.maxMessagesPerRead, value: 16)
-    .childChannelInitializer { channel in
+      group: self.group, quiescing: quiescing,
+      maxConnections: self.configuration.maxConnections, logger: self.logger
+    ) { channel in
       channel.eventLoop.makeCompletedFuture {
         self.connections.add(channel)
         try channel.pipeline.syncOperations.addHandler(self.makeSniffingHandler())
       }
     }
+    .childChannelOption(.maxMessagesPerRead, value: 16)
     let channel = try await bootstrap.bind(host: host, port: port).get()
     self.listener.withLock { $0 = (channel, quiescing) }
     guard let address = channel.localAddress else {
@@ -77,7 +77,7 @@ public final class MultiplexedServer: Sendable {
   private func makeSniffingHandler() -> ProtocolSniffingHandler {
     ProtocolSniffingHandler(
       prefaceTimeout: self.configuration.prefaceTimeout,
-      http1IdleTimeout: self.configuration.idleTimeout,
+      http1Limits: self.configuration.http1,
       http1Router: self.http1Router
     ) {
       GRPCConnectionHandler(

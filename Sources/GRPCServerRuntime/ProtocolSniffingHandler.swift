@@ -16,22 +16,22 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
   private let makeGRPCHandler: () -> GRPCConnectionHandler
   private let http1Router: HTTP1Router
   private let prefaceTimeout: TimeAmount
-  private let http1IdleTimeout: TimeAmount
+  private let http1Limits: HTTP1ConnectionLimits
   private var buffered: ByteBuffer?
   private var timeout: Scheduled<Void>?
 
   /// - Parameters:
   ///   - prefaceTimeout: How long a new connection may take to show its protocol.
-  ///   - http1IdleTimeout: How long an HTTP/1.1 keep-alive connection may sit unused. (The gRPC
-  ///     handler watches idleness itself.)
+  ///   - http1Limits: What an HTTP/1.1 connection's requests are held to, idleness included. (The
+  ///     gRPC handler watches idleness itself.)
   init(
     prefaceTimeout: TimeAmount,
-    http1IdleTimeout: TimeAmount,
+    http1Limits: HTTP1ConnectionLimits,
     http1Router: HTTP1Router,
     makeGRPCHandler: @escaping () -> GRPCConnectionHandler
   ) {
     self.prefaceTimeout = prefaceTimeout
-    self.http1IdleTimeout = http1IdleTimeout
+    self.http1Limits = http1Limits
     self.http1Router = http1Router
     self.makeGRPCHandler = makeGRPCHandler
   }
@@ -66,8 +66,7 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
       }
     case .http1:
       self.become(context: context) { pipeline in
-        try pipeline.addHandler(IdleStateHandler(readTimeout: self.http1IdleTimeout))
-        try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+        try pipeline.configureGuardedHTTP1Server(limits: self.http1Limits)
         try pipeline.addHandler(HTTP1EndpointHandler(router: self.http1Router))
       }
     }

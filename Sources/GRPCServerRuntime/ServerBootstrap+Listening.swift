@@ -7,13 +7,17 @@ extension ServerBootstrap {
   /// The listening set-up every server of this project shares: a deep accept backlog,
   /// `SO_REUSEADDR` so a restart can rebind at once, `TCP_NODELAY` on accepted connections (NIO's
   /// default, inherited from the listener: small request/response exchanges must not wait for
-  /// Nagle), `quiescing` on the listener so a graceful shutdown reaches every connection, and a
-  /// pause instead of a busy loop when accepting fails (`AcceptFailureHandler`). Callers add
-  /// their child channel initializer.
+  /// Nagle), `quiescing` on the listener so a graceful shutdown reaches every connection, a pause
+  /// instead of a busy loop when accepting fails (`AcceptFailureHandler`), and at most
+  /// `maxConnections` open at once (``ConnectionLimit``). `childChannelInitializer` sets up each
+  /// connection admitted.
   public static func listening(
-    group: any EventLoopGroup, quiescing: ServerQuiescingHelper, logger: Logger
+    group: any EventLoopGroup, quiescing: ServerQuiescingHelper, maxConnections: Int,
+    logger: Logger,
+    childChannelInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
   ) -> ServerBootstrap {
-    ServerBootstrap(group: group)
+    let limit = ConnectionLimit(maxConnections: maxConnections, logger: logger)
+    return ServerBootstrap(group: group)
       .serverChannelOption(.backlog, value: 1024)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .serverChannelInitializer { channel in
@@ -22,6 +26,12 @@ extension ServerBootstrap {
           try pipeline.addHandler(AcceptFailureHandler(logger: logger))
           try pipeline.addHandler(quiescing.makeServerChannelHandler(channel: channel))
         }
+      }
+      .childChannelInitializer { channel in
+        guard limit.admit(channel) else {
+          return channel.eventLoop.makeFailedFuture(ConnectionLimit.Reached())
+        }
+        return childChannelInitializer(channel)
       }
   }
 }
@@ -61,6 +71,8 @@ final class AcceptFailureHandler: ChannelInboundHandler {
   }
 
   func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    // A connection over the limit was accepted and closed: accepting itself works.
+    if error is ConnectionLimit.Reached { return }
     if !self.isFailing {
       self.isFailing = true
       self.logger.warning(

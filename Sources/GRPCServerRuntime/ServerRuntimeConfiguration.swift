@@ -13,9 +13,13 @@ public struct ServerRuntimeConfiguration: Sendable {
   public var http2Settings: NGHTTP2Settings
   /// A connection that has not sent its first bytes by then is closed.
   public var prefaceTimeout: TimeAmount
-  /// An HTTP/2 connection with no open RPC and nothing read for this long is closed with GOAWAY;
-  /// an HTTP/1.1 keep-alive connection unused for this long is closed.
+  /// An HTTP/2 connection with no open RPC and nothing read for this long is closed with GOAWAY.
   public var idleTimeout: TimeAmount
+  /// What HTTP/1.1 requests (`/metrics`, probes) are held to: head and body deadlines, the
+  /// largest head, keep-alive idleness.
+  public var http1: HTTP1ConnectionLimits
+  /// The most connections open at once; one more is closed as soon as it is accepted.
+  public var maxConnections: Int
   /// After this long without a byte from the client the server sends a PING (`nil`: never), so
   /// connections to vanished clients do not hold RPCs and memory forever.
   public var keepaliveInterval: TimeAmount?
@@ -29,9 +33,10 @@ public struct ServerRuntimeConfiguration: Sendable {
   public var maxQueuedResponseBytes: Int
 
   /// The defaults: 4 MiB messages, every encoding, nghttp2 defaults with 1,000 concurrent streams
-  /// and a 16 KiB header list, 10 s to send a preface, 5 minutes idle, gRPC's keepalive
-  /// defaults (a PING after 2 hours of silence, 20 s to answer it), and 16 MiB of unread
-  /// responses per connection (four of the largest messages).
+  /// and a 16 KiB header list, 10 s to send a preface, 5 minutes idle, HTTP/1.1's
+  /// ``HTTP1ConnectionLimits/defaults``, 10,000 connections, gRPC's keepalive defaults (a PING
+  /// after 2 hours of silence, 20 s to answer it), and 16 MiB of unread responses per
+  /// connection (four of the largest messages).
   public static var defaults: ServerRuntimeConfiguration {
     var settings = NGHTTP2Settings.defaults
     settings.maxConcurrentStreams = 1000
@@ -42,6 +47,8 @@ public struct ServerRuntimeConfiguration: Sendable {
       http2Settings: settings,
       prefaceTimeout: .seconds(10),
       idleTimeout: .minutes(5),
+      http1: .defaults,
+      maxConnections: 10_000,
       keepaliveInterval: .hours(2),
       keepaliveTimeout: .seconds(20),
       maxQueuedResponseBytes: 16 * 1024 * 1024
@@ -55,6 +62,8 @@ public struct ServerRuntimeConfiguration: Sendable {
     http2Settings: NGHTTP2Settings,
     prefaceTimeout: TimeAmount,
     idleTimeout: TimeAmount,
+    http1: HTTP1ConnectionLimits,
+    maxConnections: Int,
     keepaliveInterval: TimeAmount?,
     keepaliveTimeout: TimeAmount,
     maxQueuedResponseBytes: Int
@@ -67,5 +76,7 @@ public struct ServerRuntimeConfiguration: Sendable {
     self.http2Settings = http2Settings
     self.prefaceTimeout = prefaceTimeout
     self.idleTimeout = idleTimeout
+    self.http1 = http1
+    self.maxConnections = maxConnections
   }
 }

@@ -1,4 +1,4 @@
-"""Shared fixtures for the black-box interop suite of EchoServer.
+"""Shared fixtures for the black-box interop suite of EchoServer (and, for the HTTP/1.1 limits, EchoClient).
 
 The server under test is the real binary (``ECHO_SERVER_BIN``, default
 ``<repo>/.build/debug/EchoServer``) started on port 0; every peer in this suite is an independent
@@ -70,6 +70,10 @@ def server_binary() -> Path:
     return Path(os.environ.get("ECHO_SERVER_BIN", REPO_ROOT / ".build/debug/EchoServer"))
 
 
+def client_binary() -> Path:
+    return Path(os.environ.get("ECHO_CLIENT_BIN", REPO_ROOT / ".build/debug/EchoClient"))
+
+
 # --------------------------------------------------------------------------------------------
 # Server process
 # --------------------------------------------------------------------------------------------
@@ -78,6 +82,8 @@ def server_binary() -> Path:
 @dataclass
 class EchoServerProcess:
     """A running EchoServer; ``address`` is ``host:port``."""
+
+    NAME = "EchoServer"
 
     args: list[str]
     #: RLIMIT_NOFILE for the server process (None: inherited).
@@ -92,9 +98,9 @@ class EchoServerProcess:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> "EchoServerProcess":
-        binary = server_binary()
+        binary = self.binary()
         if not binary.exists():
-            pytest.fail(f"server binary {binary} not found: run `swift build --product EchoServer`")
+            pytest.fail(f"{binary} not found: run `swift build --product {self.NAME}`")
         self.proc = subprocess.Popen(
             [str(binary), "--host", "127.0.0.1", "--port", "0", *self.args],
             stdin=subprocess.DEVNULL,
@@ -107,8 +113,11 @@ class EchoServerProcess:
         threading.Thread(target=self._pump, daemon=True).start()
         if not self._listening.wait(STARTUP_TIMEOUT):
             self.kill()
-            pytest.fail("EchoServer did not log `EchoServer listening`:\n" + self.log_text())
+            pytest.fail(f"{self.NAME} did not log `{self.NAME} listening`:\n" + self.log_text())
         return self
+
+    def binary(self) -> Path:
+        return server_binary()
 
     def _limit_open_files(self) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (self.max_open_files, self.max_open_files))
@@ -131,7 +140,7 @@ class EchoServerProcess:
         assert self.proc is not None and self.proc.stdout is not None
         for line in self.proc.stdout:
             self.log.append(line)
-            if not self._listening.is_set() and "EchoServer listening" in line:
+            if not self._listening.is_set() and f"{self.NAME} listening" in line:
                 match = _LISTEN_RE.search(line)
                 if match:
                     self.port = int(match.group(1))
@@ -153,7 +162,7 @@ class EchoServerProcess:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            pytest.fail(f"EchoServer did not exit within {timeout} s:\n" + self.log_text())
+            pytest.fail(f"{self.NAME} did not exit within {timeout} s:\n" + self.log_text())
 
     def stop(self) -> int:
         """SIGTERM, wait, return the exit code (0 expected)."""
@@ -167,14 +176,23 @@ class EchoServerProcess:
             self.proc.wait(5)
 
 
+class EchoClientProcess(EchoServerProcess):
+    """A running EchoClient (the HTTP gateway); ``args`` name its server (``--server``)."""
+
+    NAME = "EchoClient"
+
+    def binary(self) -> Path:
+        return client_binary()
+
+
 def _assert_clean_exit(server: EchoServerProcess) -> None:
     if server.proc is None:
         return
     already_exited = server.proc.poll() is not None
     code = server.stop()
     assert not (already_exited and code != 0), (
-        f"EchoServer exited on its own with {code} during the test:\n{server.log_text()}")
-    assert code == 0, f"EchoServer exited with {code}:\n{server.log_text()}"
+        f"{server.NAME} exited on its own with {code} during the test:\n{server.log_text()}")
+    assert code == 0, f"{server.NAME} exited with {code}:\n{server.log_text()}"
 
 
 @pytest.fixture
