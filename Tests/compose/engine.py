@@ -17,6 +17,7 @@ every port on loopback only, and two things podman-compose 1.6 leaves out on pod
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -36,8 +37,10 @@ COMPOSE_FILE = REPO_ROOT / "compose.yaml"
 OVERRIDE_FILE = Path(__file__).resolve().parent / "compose.podman.yaml"
 #: Image storage and build caches, kept between runs (make clean removes them).
 STATE_DIR = REPO_ROOT / ".build-compose"
-#: Run-time state (containers, locks): on tmpfs, so a reboot cannot leave stale state behind.
-RUN_DIR = Path("/run/grpc-prometheus-echo-compose")
+#: Run-time state (containers, locks): on tmpfs, so a reboot cannot leave stale state behind;
+#: one folder per checkout, as the image storage is.
+RUN_DIR = Path("/run") / ("grpc-prometheus-echo-compose-"
+                          + hashlib.sha256(str(STATE_DIR).encode()).hexdigest()[:12])
 #: The suite's own compose project: a user's stack under the file's name is never touched.
 PROJECT = "grpc-prometheus-echo-test"
 PROJECT_LABEL = "io.podman.compose.project"
