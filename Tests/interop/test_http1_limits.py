@@ -18,7 +18,8 @@ from typing import Callable, Iterator
 
 import pytest
 
-from conftest import EchoClientProcess, EchoServerProcess, _assert_clean_exit, http_request
+from conftest import (SANITIZED, EchoClientProcess, EchoServerProcess, _assert_clean_exit,
+                      http_request)
 
 LIMIT_FLAGS = ["--request-head-timeout", "1", "--request-body-timeout", "1", "--idle-timeout", "2"]
 #: How long past a deadline the answer may take (event-loop timers on a loaded 2-core machine).
@@ -239,7 +240,8 @@ def test_a_client_that_never_reads_does_not_grow_the_process(port: Port) -> None
         time.sleep(1)
         assert_still_serving(port)
         grown = port.process.rss_bytes() - before
-        assert grown < 64 * 1024 * 1024, f"{grown / 1e6:.0f} MB more after {sent} unread requests"
+        if not SANITIZED:  # an AddressSanitizer build's memory says nothing about what it holds
+            assert grown < 64 << 20, f"{grown / 1e6:.0f} MB more after {sent} unread requests"
     finally:
         sock.close()
 

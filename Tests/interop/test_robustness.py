@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 import random
 import socket
 import time
 
 import grpc
 import h2.errors
+import h2.exceptions
 import pytest
 
-from conftest import RPC_TIMEOUT, UNARY, deser, http_request, ser
+from conftest import RPC_TIMEOUT, SANITIZED, UNARY, deser, http_request, ser
 from h2client import GRPC_HEADERS, H2Client
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -271,3 +273,26 @@ def test_unsupported_grpc_encoding_unimplemented(fresh_server, protos):
     assert result.grpc_status == str(grpc.StatusCode.UNIMPLEMENTED.value[0]), result
     accept = result.headers.get("grpc-accept-encoding", "")
     assert "gzip" in accept, result
+
+
+def test_gzip_bomb_is_resource_exhausted_without_growing_the_server(fresh_server, protos):
+    """64 MiB of zeros gzip to about 64 KiB: the receive limit (4 MiB) applies to the
+    decompressed size, so the call ends RESOURCE_EXHAUSTED and the server never holds the
+    expanded message."""
+    bomb = gzip.compress(b"\x00" * (64 << 20), compresslevel=9)
+    assert len(bomb) < 128 << 10
+    before = fresh_server.rss_bytes()
+    with H2Client(fresh_server.address) as client:
+        stream = client.request(UNARY, GRPC_HEADERS + [("grpc-encoding", "gzip")],
+                                end_stream=False)
+        client.send_flow_controlled(stream, b"\x01" + len(bomb).to_bytes(4, "big") + bomb)
+        try:
+            client.end(stream)
+        except h2.exceptions.StreamClosedError:
+            pass  # answered as soon as the whole message was in
+        result = client.wait_stream(stream, timeout=5)
+    assert result.grpc_status == str(grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]), result
+    if not SANITIZED:
+        grown = fresh_server.rss_bytes() - before
+        assert grown < 16 << 20, f"the server grew by {grown / 1e6:.0f} MB"
+    assert_still_serving(fresh_server.address, protos)
