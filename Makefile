@@ -10,9 +10,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libnghttp2-dev zlib1g-dev protobuf-compiler nghttp2-client prometheus python3-venv \
   chromium chromium-driver wrk
 PIP_REQUIREMENTS := Tests/requirements.txt
-SWIFT_SOURCES := Sources Tests Package.swift
+SWIFT_SOURCES := Sources Tests Fuzz Package.swift
 
-.PHONY: help deps build test test-asan test-deploy test-compose run run-prometheus bench bench-instructions protos plugins check-protos lint format clean
+.PHONY: help deps build test test-asan test-deploy test-compose fuzz run run-prometheus bench bench-instructions protos plugins check-protos lint format clean
 
 help:
 	@echo "make run           start EchoServer and EchoClient locally"
@@ -20,6 +20,7 @@ help:
 	@echo "make test-asan     the Swift and interop suites against an AddressSanitizer build"
 	@echo "make test-deploy   compose/Dockerfile/Prometheus/Grafana/k8s checks + end-to-end under Prometheus"
 	@echo "make test-compose  compose.yaml run for real on podman: images built, stack started and checked"
+	@echo "make fuzz          libFuzzer targets (Fuzz/) from their seed corpora, FUZZ_SECONDS each"
 	@echo "make run-prometheus  Prometheus with docker/prometheus config, scraping make run's processes"
 	@echo "make build         debug build; fails on any warning in this package's code"
 	@echo "make bench         h2load and wrk matrices: EchoServer/EchoClient against the Go reference"
@@ -63,6 +64,28 @@ test-asan: deps
 	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 	ASAN_OPTIONS=detect_leaks=0 ECHO_SERVER_BIN=$(CURDIR)/.build-asan/debug/EchoServer \
 	  ECHO_SERVER_SANITIZED=1 $(VENV)/bin/python -m pytest -q Tests/interop
+
+# libFuzzer, with AddressSanitizer, on the code that reads what peers send (Fuzz/*: the server's
+# connection behind the socket, the HTTP/1.1 request parser, the gRPC deframer, the gateway's
+# routing), each target for FUZZ_SECONDS from its committed seeds (Fuzz/Corpus, written by
+# Fuzz/make_seeds.py). Inputs that reach new code collect in .build-fuzz/corpus; a failure stops
+# the run and leaves its input in .build-fuzz/<target>-crash-*, to become a regression test. Leak
+# reports are off as in test-asan (the server a target makes once lives until exit).
+FUZZ_TARGETS := FuzzServerConnection FuzzHTTP1Server FuzzGRPCDeframer FuzzGatewayRoute
+FUZZ_SECONDS ?= 60
+fuzz: .deps-apt
+	@for target in $(FUZZ_TARGETS); do \
+	  GRPC_PROMETHEUS_FUZZ=1 $(SWIFT) build --scratch-path .build-fuzz --product $$target \
+	    -Xswiftc -sanitize=fuzzer,address 2>&1 | grep -v "Cannot export local symbol"; \
+	  [ $${PIPESTATUS[0]} = 0 ] || exit 1; \
+	done
+	@for target in $(FUZZ_TARGETS); do \
+	  mkdir -p .build-fuzz/corpus/$$target; \
+	  echo "fuzzing $$target for $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=0 .build-fuzz/debug/$$target -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=.build-fuzz/$$target- .build-fuzz/corpus/$$target Fuzz/Corpus/$$target \
+	    || exit 1; \
+	done
 
 build: .deps-apt
 	@$(SWIFT) build --build-tests 2>&1 | tee .build-output.log; \

@@ -280,3 +280,33 @@ let package = Package(
     ),
   ]
 )
+
+// MARK: Fuzz targets (`make fuzz`), declared only when GRPC_PROMETHEUS_FUZZ is set: libFuzzer
+// supplies their `main`, so they link only with `-sanitize=fuzzer`.
+if Context.environment["GRPC_PROMETHEUS_FUZZ"] != nil {
+  func fuzzTarget(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: ["CLibFuzzer"] + dependencies, path: "Fuzz/\(name)")
+  }
+  package.targets += [
+    .target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+    fuzzTarget(
+      "FuzzServerConnection",
+      [
+        "EchoServerCore",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: nio),
+        .product(name: "NIOEmbedded", package: nio),
+      ]),
+    fuzzTarget(
+      "FuzzHTTP1Server",
+      [
+        "GRPCServerRuntime",
+        .product(name: "NIOCore", package: nio),
+        .product(name: "NIOEmbedded", package: nio),
+        .product(name: "NIOHTTP1", package: nio),
+      ]),
+    fuzzTarget("FuzzGRPCDeframer", ["GRPCWire", .product(name: "NIOCore", package: nio)]),
+    fuzzTarget(
+      "FuzzGatewayRoute", ["EchoClientCore", .product(name: "NIOHTTP1", package: nio)]),
+  ]
+}

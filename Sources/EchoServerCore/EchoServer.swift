@@ -63,6 +63,12 @@ public final class EchoServer: Sendable {
     return address
   }
 
+  /// The handler a new connection of this server starts with (services, metrics and limits as
+  /// `start()` serves them), for driving a connection without a socket.
+  package func makeConnectionHandler() -> any ChannelHandler {
+    self.server.makeConnectionHandler()
+  }
+
   /// Reports `NOT_SERVING`, sends GOAWAY, waits up to the grace period for in-flight RPCs, and
   /// stops the event loops.
   public func shutdown() async {

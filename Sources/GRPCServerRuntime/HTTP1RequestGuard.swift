@@ -109,6 +109,12 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
       context.fireErrorCaught(error)
       return
     }
+    // Bytes after a request that ended the connection (HTTP/1.0, `Connection: close`): its
+    // response already said close, so nothing may follow it (RFC 9112 section 9.6).
+    guard error != .closedConnection else {
+      context.close(promise: nil)
+      return
+    }
     // Answered here rather than by NIO's error handler, which leaves the connection open.
     let answer: HTTP1Response =
       error == .headerOverflow

@@ -43,7 +43,7 @@ public final class MultiplexedServer: Sendable {
     ) { channel in
       channel.eventLoop.makeCompletedFuture {
         self.connections.add(channel)
-        try channel.pipeline.syncOperations.addHandler(self.makeSniffingHandler())
+        try channel.pipeline.syncOperations.addHandler(self.makeConnectionHandler())
       }
     }
     .childChannelOption(.maxMessagesPerRead, value: 16)
@@ -74,7 +74,9 @@ public final class MultiplexedServer: Sendable {
     deadline.cancel()
   }
 
-  private func makeSniffingHandler() -> ProtocolSniffingHandler {
+  /// The first handler of a new connection: it tells HTTP/2 from HTTP/1.1 and installs the rest.
+  /// The listener adds it to every accepted channel; the fuzzers drive it on an `EmbeddedChannel`.
+  package func makeConnectionHandler() -> any ChannelHandler {
     ProtocolSniffingHandler(
       prefaceTimeout: self.configuration.prefaceTimeout,
       http1Limits: self.configuration.http1,

@@ -63,20 +63,21 @@ public struct GRPCMessageDeframer: Sendable {
       let length = self.buffer.getInteger(at: start + 1, as: UInt32.self)
     else { return nil }
     let isCompressed = try self.validate(flags: flags, length: Int(length))
-    guard self.buffer.readableBytes - Self.prefixLength >= Int(length) else { return nil }
-    self.buffer.moveReaderIndex(forwardBy: Self.prefixLength)
-    guard var message = self.buffer.readSlice(length: Int(length)) else { return nil }
+    guard var message = self.buffer.getSlice(at: start + Self.prefixLength, length: Int(length))
+    else { return nil }
+    if isCompressed {
+      // Before the message is consumed, so that a failure repeats on the next call like the
+      // prefix checks' do.
+      message = try self.encoding.decompress(
+        &message, maxSize: self.maxMessageSize, allocator: self.allocator)
+    }
+    self.buffer.moveReaderIndex(forwardBy: Self.prefixLength + Int(length))
     if self.buffer.readableBytes == 0 {
       // Let go of the chunk (often a slice of the connection's receive buffer, which the
       // channel can then reuse); the message slice keeps what it needs.
       self.buffer = ByteBuffer()
     }
-    guard isCompressed else { return message }
-    return try self.encoding.decompress(
-      &message,
-      maxSize: self.maxMessageSize,
-      allocator: self.allocator
-    )
+    return message
   }
 
   /// Checks, at end of stream, that no partial message is left over.

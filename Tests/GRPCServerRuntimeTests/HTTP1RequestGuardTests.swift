@@ -104,6 +104,18 @@ struct HTTP1RequestGuardTests {
     #expect(!connection.isOpen)
   }
 
+  /// Found by `make fuzz` (FuzzHTTP1Server): the bytes after an HTTP/1.0 request in the same read
+  /// were answered 400 after the response that had said `Connection: close`.
+  @Test("nothing is written after a response that said Connection: close")
+  func bytesAfterAClosingRequest() throws {
+    let connection = try Connection()
+    _ = try? connection.send("GET /a HTTP/1.0\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\n\r\n")
+    let answer = try connection.written()
+    #expect(answer.components(separatedBy: "HTTP/1.").count == 2, "\(answer)")
+    #expect(answer.hasPrefix("HTTP/1.0 200 OK"))
+    #expect(!connection.isOpen)
+  }
+
   @Test("bytes arriving do not move the head's deadline")
   func dribbledHead() throws {
     let connection = try Connection()

@@ -187,6 +187,18 @@ import Testing
     #expect(error?.statusCode == .internalError)
   }
 
+  /// A message that fails to decompress is not consumed: the next call fails the same way rather
+  /// than going on to the message after it (a property FuzzGRPCDeframer checks).
+  @Test func decompressionErrorsAreSticky() throws {
+    var deframer = GRPCMessageDeframer(maxMessageSize: 1024, encoding: .gzip)
+    let valid = try self.frame([[1, 2, 3]], encoding: .gzip)
+    deframer.append(ByteBuffer(bytes: lengthPrefixed([0, 1, 2], flags: 1) + valid))
+    let first = #expect(throws: GRPCWireError.self) { try deframer.next() }
+    let second = #expect(throws: GRPCWireError.self) { try deframer.next() }
+    #expect(first?.code == .decompressionFailed)
+    #expect(second == first)
+  }
+
   @Test func compressedFlagWithoutEncodingIsAnError() {
     let error = #expect(throws: GRPCWireError.self) {
       try self.deframe([lengthPrefixed([1], flags: 1)], encoding: .identity)
