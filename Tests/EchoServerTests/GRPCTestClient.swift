@@ -11,9 +11,12 @@ typealias EchoClient = Proto_EchoService.Client<PeerTransport>
 typealias HealthClient = Grpc_Health_V1_Health.Client<PeerTransport>
 
 extension CallOptions {
-  /// Every test call carries a deadline, so a server that never answers fails the test quickly.
+  /// Every test call carries a deadline, so a server that never answers fails the test rather
+  /// than hanging it. It is generous: the suites run in parallel on two cores, and under
+  /// AddressSanitizer the tests that compute for a second or two hold both of the concurrency
+  /// pool's threads while grpc-swift-2's calls wait for one.
   static func test(
-    timeout: Duration = .seconds(5), compression: CompressionAlgorithm? = nil
+    timeout: Duration = .seconds(15), compression: CompressionAlgorithm? = nil
   )
     -> CallOptions
   {
