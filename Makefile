@@ -12,12 +12,13 @@ APT_PACKAGES := libnghttp2-dev zlib1g-dev protobuf-compiler nghttp2-client prome
 PIP_REQUIREMENTS := Tests/requirements.txt
 SWIFT_SOURCES := Sources Tests Fuzz Package.swift
 
-.PHONY: help deps build test test-asan test-deploy test-compose fuzz run run-prometheus bench bench-instructions protos plugins check-protos lint format clean
+.PHONY: help deps build test test-asan test-tsan test-deploy test-compose fuzz run run-prometheus bench bench-instructions protos plugins check-protos lint format clean
 
 help:
 	@echo "make run           start EchoServer and EchoClient locally"
 	@echo "make test          install test dependencies, then run every test suite"
 	@echo "make test-asan     the Swift and interop suites against an AddressSanitizer build"
+	@echo "make test-tsan     the same against a ThreadSanitizer build, two event loops each"
 	@echo "make test-deploy   compose/Dockerfile/Prometheus/Grafana/k8s checks + end-to-end under Prometheus"
 	@echo "make test-compose  compose.yaml run for real on podman: images built, stack started and checked"
 	@echo "make fuzz          libFuzzer targets (Fuzz/) from their seed corpora, FUZZ_SECONDS each"
@@ -63,7 +64,24 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=0 GRPC_PROMETHEUS_PYTHON=$(CURDIR)/$(VENV)/bin/python \
 	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 	ASAN_OPTIONS=detect_leaks=0 ECHO_SERVER_BIN=$(CURDIR)/.build-asan/debug/EchoServer \
+	  ECHO_CLIENT_BIN=$(CURDIR)/.build-asan/debug/EchoClient \
 	  ECHO_SERVER_SANITIZED=1 $(VENV)/bin/python -m pytest -q Tests/interop
+
+# The same suites against a ThreadSanitizer build, with every server and gateway on two event
+# loops (in-process: GRPC_PROMETHEUS_TEST_THREADS; processes: ECHO_THREADS), so connections on
+# different loops share the registry, the connection limit and the channel's picker as they do
+# in production. A race fails the run: TSan's exit code in the Swift suites, and in the processes
+# halt_on_error, which ends the process and so the test that met it. Not in CI: the build alone
+# takes about 16 minutes on two cores.
+test-tsan: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS=halt_on_error=1 GRPC_PROMETHEUS_TEST_THREADS=2 \
+	  GRPC_PROMETHEUS_PYTHON=$(CURDIR)/$(VENV)/bin/python \
+	  $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS=halt_on_error=1 ECHO_THREADS=2 ECHO_SERVER_SANITIZED=1 \
+	  ECHO_SERVER_BIN=$(CURDIR)/.build-tsan/debug/EchoServer \
+	  ECHO_CLIENT_BIN=$(CURDIR)/.build-tsan/debug/EchoClient \
+	  $(VENV)/bin/python -m pytest -q Tests/interop
 
 # libFuzzer, with AddressSanitizer, on the code that reads what peers send (Fuzz/*: the server's
 # connection behind the socket, the HTTP/1.1 request parser, the gRPC deframer, the gateway's

@@ -61,7 +61,7 @@ func fuzzHTTP1Server(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
 
 private let limits = HTTP1ConnectionLimits(
   headTimeout: .seconds(10), bodyTimeout: .seconds(30), idleTimeout: .seconds(60),
-  maxHeadBytes: 1024)
+  maxHeadBytes: 1024, maxBodyBytes: 4096)
 
 /// Answers every complete request `200` with an empty body.
 private final class Responder: ChannelInboundHandler {

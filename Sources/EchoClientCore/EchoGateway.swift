@@ -54,6 +54,9 @@ public final class EchoGateway: Sendable {
     let limits = GatewayRoute.Limits(
       maxMessageBytes: self.configuration.maxMessageBytes,
       maxURILength: self.configuration.maxURILength)
+    // No body the gateway could forward is longer than the longest message, JSON-escaped.
+    var http1 = self.configuration.http1
+    http1.maxBodyBytes = min(http1.maxBodyBytes, limits.maxBodyBytes)
     let bootstrap = ServerBootstrap.listening(
       group: self.group, quiescing: quiescing,
       maxConnections: self.configuration.maxConnections, logger: self.logger
@@ -63,7 +66,7 @@ public final class EchoGateway: Sendable {
         // constant or a number (`GatewayResponder`), never request data, and the validator
         // was about 3 % of the instructions per request.
         try channel.pipeline.syncOperations.configureGuardedHTTP1Server(
-          limits: self.configuration.http1, outboundHeaderValidation: false)
+          limits: http1, outboundHeaderValidation: false)
         try channel.pipeline.syncOperations.addHandler(
           GatewayHTTPHandler(responder: self.responder, metrics: self.httpMetrics, limits: limits)
         )

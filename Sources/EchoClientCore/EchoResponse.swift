@@ -13,23 +13,25 @@ import Foundation
 /// JSON on request, and never an empty reply on failure.
 enum EchoResponse {
   /// The HTTP status for a gRPC status: the server being down or overloaded is 503, a deadline
-  /// 504, a bad message 400, a message too large 413, anything else a bad gateway (502).
-  static func httpStatus(for code: GRPCStatus.Code) -> HTTPResponseStatus {
+  /// 504, a bad message 400, a message the server found too large 413, anything else a bad
+  /// gateway (502), a reply too large for the gateway among them (`isServerStatus` false).
+  static func httpStatus(for code: GRPCStatus.Code, isServerStatus: Bool) -> HTTPResponseStatus {
     switch code {
     case .ok: .ok
     case .unavailable: .serviceUnavailable
     case .deadlineExceeded: .gatewayTimeout
     case .invalidArgument: .badRequest
-    case .resourceExhausted: .payloadTooLarge
+    case .resourceExhausted where isServerStatus: .payloadTooLarge
     default: .badGateway
     }
   }
 
   /// The response for a call that ended with `status` (and `reply` when OK).
   static func render(
-    reply: String?, status: GRPCStatus, elapsed: Duration, peer: String?, json: Bool
+    reply: String?, status: GRPCStatus, isServerStatus: Bool, elapsed: Duration, peer: String?,
+    json: Bool
   ) -> HTTP1Response {
-    let httpStatus = Self.httpStatus(for: status.code)
+    let httpStatus = Self.httpStatus(for: status.code, isServerStatus: isServerStatus)
     guard json else {
       if status.code == .ok, let reply {
         return .text(.ok, "Response: " + reply)

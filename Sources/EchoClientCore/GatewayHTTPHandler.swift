@@ -14,8 +14,9 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
   private let metrics: HTTPServerMetrics
   private let limits: GatewayRoute.Limits
   private var head: HTTPRequestHead?
+  /// The body so far; ``HTTP1RequestGuard`` ends the connection before it outgrows
+  /// ``GatewayRoute/Limits/maxBodyBytes``.
   private var body: [UInt8]?
-  private var bodyTooLarge = false
   private var startTime = ContinuousClock.now
   private var inFlight: GRPCUnaryCall?
   private var isActive = true
@@ -31,17 +32,9 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
     case .head(let head):
       self.head = head
       self.body = nil
-      self.bodyTooLarge = false
       self.startTime = .now
     case .body(let chunk):
-      guard !self.bodyTooLarge else { return }
-      let size = (self.body?.count ?? 0) + chunk.readableBytes
-      if size > self.limits.maxBodyBytes {
-        self.bodyTooLarge = true
-        self.body = nil
-      } else {
-        self.body = (self.body ?? []) + chunk.readableBytesView
-      }
+      self.body = (self.body ?? []) + chunk.readableBytesView
     case .end:
       guard let head = self.head else { return }
       self.head = nil
@@ -57,13 +50,9 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
   }
 
   private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-    let route =
-      self.bodyTooLarge
-      ? GatewayRoute.refused(
-        .payloadTooLarge, "the request body is over \(self.limits.maxBodyBytes) bytes")
-      : GatewayRoute(
-        method: head.method, uri: head.uri, accept: head.headers.first(name: "accept"),
-        body: self.body, limits: self.limits)
+    let route = GatewayRoute(
+      method: head.method, uri: head.uri, accept: head.headers.first(name: "accept"),
+      body: self.body, limits: self.limits)
     self.body = nil
     switch self.responder.respond(to: route, head: head) {
     case .now(let response):

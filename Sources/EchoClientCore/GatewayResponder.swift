@@ -92,7 +92,8 @@ final class GatewayResponder: Sendable {
       }
       traffic.record(latency: result.elapsed, failed: status.code != .ok)
       return EchoResponse.render(
-        reply: reply, status: status, elapsed: result.elapsed, peer: result.peer, json: json)
+        reply: reply, status: status, isServerStatus: result.isServerStatus,
+        elapsed: result.elapsed, peer: result.peer, json: json)
     }
     return .later(response, call)
   }

@@ -90,12 +90,15 @@ final class ClientCall {
   /// Ends the call with what the stream delivered.
   func streamClosed(errorCode: UInt32, peer: String) {
     guard !self.isFinished else { return }
-    let (status, message) = self.reader.finish(errorCode: errorCode)
+    let (status, message, isServerStatus) = self.reader.finish(errorCode: errorCode)
     for _ in 0..<self.reader.messageCount { self.method.receivedMessage() }
-    self.finish(status, message: message, peer: peer)
+    self.finish(status, message: message, peer: peer, isServerStatus: isServerStatus)
   }
 
-  func finish(_ status: GRPCStatus, message: ByteBuffer?, peer: String?) {
+  /// Ends the call; `isServerStatus` only when `status` is the server's `grpc-status`.
+  func finish(
+    _ status: GRPCStatus, message: ByteBuffer?, peer: String?, isServerStatus: Bool = false
+  ) {
     guard !self.isFinished else { return }
     self.isFinished = true
     self.deadlineTimer?.remove(self)
@@ -105,7 +108,7 @@ final class ClientCall {
     self.promise.succeed(
       GRPCUnaryResult(
         status: status, message: message, metadata: self.reader.metadata, peer: peer,
-        elapsed: elapsed))
+        elapsed: elapsed, isServerStatus: isServerStatus))
   }
 }
 

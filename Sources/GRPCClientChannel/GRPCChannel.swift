@@ -104,7 +104,8 @@ public final class GRPCChannel: Sendable {
       let elapsed = ContinuousClock.now - startTime
       method.finished(status.code, after: elapsed)
       let result = GRPCUnaryResult(
-        status: status, message: nil, metadata: [], peer: nil, elapsed: elapsed)
+        status: status, message: nil, metadata: [], peer: nil, elapsed: elapsed,
+        isServerStatus: false)
       return GRPCUnaryCall(result: eventLoop.makeSucceededFuture(result), call: nil)
     }
     let eventLoop = subchannel.eventLoop

@@ -20,7 +20,8 @@ public struct GRPCChannelConfiguration: Sendable {
   public var targets: [Target]
   /// The deadline of a call that names none, sent as `grpc-timeout`.
   public var defaultDeadline: Duration
-  /// How long a TCP connect may take.
+  /// How long connecting may take: the TCP connect, and then as long again for the server's
+  /// HTTP/2 SETTINGS (a peer that is not an HTTP/2 server fails the attempt then).
   public var connectTimeout: Duration
   /// The reconnect schedule after a failed or lost connection.
   public var backoff: ReconnectBackoff

@@ -15,6 +15,8 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
 
   /// What the connection tells the subchannel that owns it.
   struct Events {
+    /// The server's SETTINGS arrived: it speaks HTTP/2, and the connection takes calls.
+    var ready: (GRPCClientConnectionHandler) -> Void
     /// The server sent GOAWAY: take no new calls here, open another connection.
     var goingAway: (GRPCClientConnectionHandler) -> Void
     /// The connection is closed.
@@ -35,6 +37,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
   private var flushScheduled = false
   /// After GOAWAY (or a shutdown), the connection closes once its last call ends.
   private(set) var isGoingAway = false
+  private var hasServerSettings = false
   private var allocator = ByteBufferAllocator()
   private var output = NGHTTP2OutputBuffer(allocator: ByteBufferAllocator())
 
@@ -229,6 +232,12 @@ extension GRPCClientConnectionHandler: NGHTTP2SessionDelegate {
     guard !self.isGoingAway else { return }
     self.isGoingAway = true
     self.events.goingAway(self)
+  }
+
+  func didReceiveSettings() {
+    guard !self.hasServerSettings else { return }
+    self.hasServerSettings = true
+    self.events.ready(self)
   }
 }
 

@@ -14,8 +14,11 @@ final class GRPCSubchannel: Sendable {
   private enum Phase {
     /// Not connected and not trying: the reconnect timer fired, re-resolution is under way.
     case idle
-    /// Opening a TCP connection; these calls start once it is up.
+    /// Opening a TCP connection; these calls start once it is ready.
     case connecting([ClientCall])
+    /// Connected; waiting, until the timer, for the server's SETTINGS: a peer that is not an
+    /// HTTP/2 server (or none at all behind a proxy) fails here, and counts as a failed attempt.
+    case handshaking(GRPCClientConnectionHandler, [ClientCall], timer: Scheduled<Void>)
     case ready(GRPCClientConnectionHandler)
     case backoff(Scheduled<Void>)
     case shutdown
@@ -85,6 +88,9 @@ final class GRPCSubchannel: Sendable {
     case .connecting(var waiting):
       waiting.append(call)
       self.state.value.phase = .connecting(waiting)
+    case .handshaking(let connection, var waiting, let timer):
+      waiting.append(call)
+      self.state.value.phase = .handshaking(connection, waiting, timer: timer)
     case .idle:
       self.connect()
       self.state.value.phase = .connecting([call])
@@ -114,6 +120,12 @@ final class GRPCSubchannel: Sendable {
       for call in waiting {
         self.reroute(call, self.peer, self.unavailable("the channel is shutting down"))
       }
+    case .handshaking(let connection, let waiting, let timer):
+      timer.cancel()
+      connection.closeWhenIdle()
+      for call in waiting {
+        self.reroute(call, self.peer, self.unavailable("the channel is shutting down"))
+      }
     case .ready(let connection):
       connection.closeWhenIdle()
     case .backoff(let timer):
@@ -128,6 +140,7 @@ final class GRPCSubchannel: Sendable {
     self.state.value.phase = .connecting([])
     self.setConnectivity(.connecting)
     let events = GRPCClientConnectionHandler.Events(
+      ready: { [self] connection in self.connectionReady(connection) },
       goingAway: { [self] connection in self.connectionGoingAway(connection) },
       closed: { [self] connection in self.connectionClosed(connection) },
       refused: { [self] call in
@@ -159,11 +172,28 @@ final class GRPCSubchannel: Sendable {
       }
   }
 
+  /// TCP is up: the server's SETTINGS are due within the connect timeout too.
   private func connected(_ connection: GRPCClientConnectionHandler) {
     guard case .connecting(let waiting) = self.state.value.phase else {
       connection.closeWhenIdle()  // Shut down while connecting.
       return
     }
+    let timeout = self.configuration.connectTimeout
+    let timer = self.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) {
+      guard case .handshaking(let current, _, _) = self.state.value.phase, current === connection
+      else { return }
+      self.connectFailed(HandshakeFailure.noSettings(within: timeout))
+      connection.closeWhenIdle()
+    }
+    self.state.value.phase = .handshaking(connection, waiting, timer: timer)
+  }
+
+  /// The server's SETTINGS arrived: only now has an attempt succeeded.
+  private func connectionReady(_ connection: GRPCClientConnectionHandler) {
+    guard case .handshaking(let current, let waiting, let timer) = self.state.value.phase,
+      current === connection
+    else { return }
+    timer.cancel()
     self.state.value.phase = .ready(connection)
     self.state.value.failedAttempts = 0
     self.setConnectivity(.ready)
@@ -173,7 +203,16 @@ final class GRPCSubchannel: Sendable {
   }
 
   private func connectFailed(_ error: any Error) {
-    guard case .connecting(let waiting) = self.state.value.phase else { return }
+    let waiting: [ClientCall]
+    switch self.state.value.phase {
+    case .connecting(let calls):
+      waiting = calls
+    case .handshaking(_, let calls, let timer):
+      timer.cancel()
+      waiting = calls
+    case .idle, .ready, .backoff, .shutdown:
+      return
+    }
     self.logger.debug(
       "cannot connect to the server", metadata: ["peer": "\(self.peer)", "error": "\(error)"])
     // Backing off first takes this address out of the picker, so the waiting calls go to
@@ -193,6 +232,10 @@ final class GRPCSubchannel: Sendable {
 
   private func connectionClosed(_ connection: GRPCClientConnectionHandler) {
     if self.state.value.draining.removeValue(forKey: ObjectIdentifier(connection)) != nil {
+      return
+    }
+    if case .handshaking(let current, _, _) = self.state.value.phase, current === connection {
+      self.connectFailed(HandshakeFailure.closed)
       return
     }
     guard case .ready(let current) = self.state.value.phase, current === connection else { return }
@@ -219,5 +262,20 @@ final class GRPCSubchannel: Sendable {
 
   private func unavailable(_ message: String) -> GRPCStatus {
     GRPCStatus(code: .unavailable, message: message)
+  }
+}
+
+/// Why a connection that TCP opened never became ready.
+private enum HandshakeFailure: Error, CustomStringConvertible {
+  case noSettings(within: Duration)
+  case closed
+
+  var description: String {
+    switch self {
+    case .noSettings(let timeout):
+      "the server sent no HTTP/2 SETTINGS within \(timeout) of connecting"
+    case .closed:
+      "the connection closed before the server's HTTP/2 SETTINGS (not an HTTP/2 server?)"
+    }
   }
 }

@@ -51,9 +51,9 @@ public struct GRPCUnaryResponseReader: Sendable {
     }
   }
 
-  /// Takes in DATA bytes.
+  /// Takes in DATA bytes; those of a response that is not gRPC are not read.
   public mutating func receive(_ data: ByteBuffer) {
-    guard self.wireError == nil else { return }
+    guard self.isGRPC, self.wireError == nil else { return }
     self.deframer.append(data)
     do {
       while let message = try self.deframer.next() {
@@ -64,37 +64,55 @@ public struct GRPCUnaryResponseReader: Sendable {
     }
   }
 
+  /// How a call ended: its status, the message of an OK call, and whether the status is the
+  /// server's own `grpc-status` rather than one this client concluded (from a reset, the HTTP
+  /// status, or a reply it could not accept).
+  public typealias Outcome = (status: GRPCStatus, message: ByteBuffer?, isServerStatus: Bool)
+
   /// The outcome once the stream has closed with HTTP/2 error code `errorCode` (0: normally).
-  public func finish(errorCode: UInt32) -> (status: GRPCStatus, message: ByteBuffer?) {
+  public func finish(errorCode: UInt32) -> Outcome {
     if let wireError = self.wireError {
-      return (GRPCStatus(code: wireError.statusCode, message: wireError.message), nil)
+      return (Self.status(for: wireError), nil, false)
     }
     guard let httpStatus = self.httpStatus else {
-      return (Self.statusForReset(errorCode), nil)
+      return (Self.statusForReset(errorCode), nil, false)
     }
     guard httpStatus == 200 else {
-      return (Self.statusForHTTP(httpStatus), nil)
+      return (Self.statusForHTTP(httpStatus), nil, false)
     }
     guard self.isGRPC else {
-      return (GRPCStatus(code: .unknown, message: "the response is not gRPC (content-type)"), nil)
+      return (
+        GRPCStatus(code: .unknown, message: "the response is not gRPC (content-type)"), nil, false
+      )
     }
     guard let status = self.status else {
       return (
         errorCode == 0
           ? GRPCStatus(code: .internalError, message: "the server sent no grpc-status")
-          : Self.statusForReset(errorCode), nil
+          : Self.statusForReset(errorCode), nil, false
       )
     }
-    guard status.code == .ok else { return (status, nil) }
+    guard status.code == .ok else { return (status, nil, true) }
+    do {
+      try self.deframer.finish()
+    } catch {
+      return (Self.status(for: error), nil, false)
+    }
     guard self.messages.count == 1, let message = self.messages.first else {
       return (
         GRPCStatus(
           code: .internalError,
           message: "a unary response needs exactly one message, got \(self.messages.count)"),
-        nil
+        nil, false
       )
     }
-    return (status, message)
+    return (status, message, true)
+  }
+
+  /// A reply that broke the wire rules: the server's fault, so INTERNAL, but for one over this
+  /// client's limit, which gRPC reports as RESOURCE_EXHAUSTED on either side.
+  private static func status(for error: GRPCWireError) -> GRPCStatus {
+    GRPCStatus(code: error.statusCode, message: "reading the response: \(error.message)")
   }
 
   /// The status of a stream that closed before a response: REFUSED_STREAM means the server never

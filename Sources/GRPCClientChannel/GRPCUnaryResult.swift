@@ -18,6 +18,10 @@ public final class GRPCUnaryResult: Sendable {
   public let peer: String?
   /// How long the call took.
   public let elapsed: Duration
+  /// True when ``status`` is the `grpc-status` the server sent; false when this client
+  /// concluded it: no connection, the deadline, a reset, or a reply it could not accept (a
+  /// RESOURCE_EXHAUSTED then means the reply, not the request, was too large).
+  public let isServerStatus: Bool
 
   /// Creates a result.
   public init(
@@ -25,12 +29,14 @@ public final class GRPCUnaryResult: Sendable {
     message: ByteBuffer?,
     metadata: [(name: String, value: String)],
     peer: String?,
-    elapsed: Duration
+    elapsed: Duration,
+    isServerStatus: Bool
   ) {
     self.status = status
     self.message = message
     self.metadata = metadata
     self.peer = peer
     self.elapsed = elapsed
+    self.isServerStatus = isServerStatus
   }
 }

@@ -48,6 +48,9 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   private var output = NGHTTP2OutputBuffer(allocator: ByteBufferAllocator())
   /// The connection's one deadline timer and when it fires (see `armDeadlineTimer`).
   private var deadlineTimer: (deadline: NIODeadline, task: Scheduled<Void>)?
+  /// Set once our side of the socket is shut (see `closeAfterLingering`): since when, and the
+  /// timer that closes the socket after a silence if the client does not close its side first.
+  private var linger: (since: NIODeadline, timer: Scheduled<Void>)?
 
   private(set) var allocator = ByteBufferAllocator()
   /// The response headers of a call without metadata or compression, built once per connection
@@ -90,11 +93,17 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     self.idleCheck = nil
     self.deadlineTimer?.task.cancel()
     self.deadlineTimer = nil
+    self.linger?.timer.cancel()
+    self.linger = nil
     self.cancelAllCalls()
     self.context = nil
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    guard self.linger == nil else {
+      self.lingerOn(context: context)
+      return
+    }
     let buffer = self.unwrapInboundIn(data)
     self.lastRead = .now()
     self.isReading = true
@@ -107,7 +116,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
       self.isEndExpected = true
       self.isReading = false
       self.flush()
-      context.close(promise: nil)
+      self.closeAfterLingering(context: context)
     }
   }
 
@@ -148,7 +157,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   /// full: then the frames wait in nghttp2 (and the replies in their streams, where calls see
   /// them through ``ServerCall/isReady``) until `channelWritabilityChanged`.
   private func flush() {
-    guard let context = self.context, self.isWritable else { return }
+    guard let context = self.context, self.isWritable, self.linger == nil else { return }
     do {
       if let frames = try self.output.drain(self.session) {
         context.writeAndFlush(self.wrapOutboundOut(frames), promise: nil)
@@ -166,10 +175,44 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
           "closing HTTP/2 connection: the client broke the protocol or its limits",
           metadata: ["peer": "\(Self.peer(of: context))"])
       }
-      context.close(promise: nil)
+      self.closeAfterLingering(context: context)
     }
     if !self.callsAwaitingReady.isEmpty { self.resumeReadyCalls() }
   }
+
+  /// Ends a connection nghttp2 is done with: FIN after the last frames, then the client's bytes
+  /// are read and dropped until it closes its side too, or goes quiet for ``lingerSilence``.
+  /// Closing the socket outright while the client still sends (the WINDOW_UPDATEs of a long
+  /// reply it is still reading, a request racing the GOAWAY) would make the kernel answer with a
+  /// reset, and a reset destroys what the client has not read yet: the end of that reply, or the
+  /// GOAWAY that says why.
+  private func closeAfterLingering(context: ChannelHandlerContext) {
+    guard self.linger == nil else { return }
+    let channel = context.channel
+    context.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
+    self.linger = (.now(), self.scheduleLingerEnd(context: context))
+  }
+
+  /// Bytes arrived while lingering: they are dropped, and the socket waits for another silence,
+  /// up to ``lingerLimit`` after it began.
+  private func lingerOn(context: ChannelHandlerContext) {
+    guard let linger = self.linger, .now() - linger.since < Self.lingerLimit else { return }
+    linger.timer.cancel()
+    self.linger = (linger.since, self.scheduleLingerEnd(context: context))
+  }
+
+  private func scheduleLingerEnd(context: ChannelHandlerContext) -> Scheduled<Void> {
+    let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+    return context.eventLoop.scheduleTask(in: Self.lingerSilence) {
+      handler.value.context?.close(promise: nil)
+    }
+  }
+
+  /// How long a closing connection waits for the client's next bytes (an idle client that never
+  /// notices the FIN costs no more than this, at shutdown too).
+  static let lingerSilence = TimeAmount.milliseconds(500)
+  /// The longest a closing connection waits for a client that keeps sending.
+  static let lingerLimit = TimeAmount.seconds(5)
 
   /// Runs the ``ServerCall/whenReady(_:)`` handlers of calls whose replies have drained; what
   /// they send goes out with the next flush, scheduled by `outputQueued`.
@@ -445,6 +488,8 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
     // The client will open no new streams; the connection closes once the open ones finish.
     self.isEndExpected = true
   }
+
+  func didReceiveSettings() {}
 
   private func endOfRequests(_ call: ServerCall) {
     do {

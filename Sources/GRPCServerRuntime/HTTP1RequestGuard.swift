@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// Holds every HTTP/1.1 request on a connection to ``HTTP1ConnectionLimits`` and ends the
 /// connection when a client breaks them or sends what cannot be parsed: the client gets one
-/// answer that says what was wrong (`400`, `408`, `431`) with `Connection: close`, after the
+/// answer that says what was wrong (`400`, `408`, `413`, `431`) with `Connection: close`, after the
 /// responses it is still owed, and then the connection is closed.
 ///
 /// It sits right behind the request decoder (before NIO's pipelining handler, which holds back
@@ -23,8 +23,8 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
     case idle
     /// A request's first bytes are in, its head is not complete yet.
     case head(bytes: Int)
-    /// The head is parsed; the body has not ended.
-    case body
+    /// The head is parsed; the body, `bytes` of it so far, has not ended.
+    case body(bytes: Int)
     /// The connection is being ended: nothing more is read.
     case refusing
   }
@@ -89,12 +89,25 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     switch self.unwrapInboundIn(data) {
-    case .head:
+    case .head(let head):
       guard !self.isRefusing else { return }
-      self.phase = .body
+      // Refused before the handler sees the head: no point reading a body it could not take.
+      if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }),
+        length > self.limits.maxBodyBytes
+      {
+        self.refuse(Self.bodyTooLarge(self.limits.maxBodyBytes), context: context)
+        return
+      }
+      self.phase = .body(bytes: 0)
       self.setDeadline(.body, context: context)
-    case .body:
-      guard !self.isRefusing else { return }
+    case .body(let chunk):
+      guard case .body(let bytes) = self.phase else { return }
+      let total = bytes + chunk.readableBytes
+      guard total <= self.limits.maxBodyBytes else {
+        self.refuse(Self.bodyTooLarge(self.limits.maxBodyBytes), context: context)
+        return
+      }
+      self.phase = .body(bytes: total)
     case .end:
       guard !self.isRefusing else { return }
       self.phase = .idle
@@ -257,6 +270,10 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
 
   private static func headTooLarge(_ limit: Int) -> HTTP1Response {
     .text(.requestHeaderFieldsTooLarge, "the request head is over \(limit) bytes\n")
+  }
+
+  private static func bodyTooLarge(_ limit: Int) -> HTTP1Response {
+    .text(.payloadTooLarge, "the request body is over \(limit) bytes\n")
   }
 
   private static func describe(_ amount: TimeAmount) -> String {

@@ -104,8 +104,9 @@ public struct GRPCMessageDeframer: Sendable {
     guard !isCompressed || self.encoding != .identity else {
       throw GRPCWireError(
         code: .compressedWithoutEncoding,
-        message: "A message is flagged as compressed but no grpc-encoding was sent;"
-          + " send grpc-encoding with the algorithm used, or do not compress"
+        message: "A message is flagged as compressed but the stream has no message encoding"
+          + " (grpc-encoding absent or identity); send grpc-encoding with the algorithm used,"
+          + " or do not compress"
       )
     }
     guard length <= self.maxMessageSize else {

@@ -73,10 +73,12 @@ private func onHeader(
   guard let name, let value else { return callbackFailure }
   return Int32(
     withSession(userData) { session in
-      session.appendHeader(
+      let keepReading = session.appendHeader(
         name: UnsafeBufferPointer(start: name, count: nameLength),
         value: UnsafeBufferPointer(start: value, count: valueLength))
-      return 0
+      // nghttp2 resets the stream (INTERNAL_ERROR) and decodes the rest of the block only to
+      // keep its HPACK table, without handing over or checking any more fields.
+      return keepReading ? 0 : Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
     })
 }
 

@@ -3,6 +3,9 @@
 /// One block is collected at a time (HTTP/2 forbids interleaving header blocks), into storage
 /// reused from block to block: steady-state decoding copies bytes and allocates nothing.
 struct NGHTTP2HeaderDecoder {
+  /// A field's name or value as nghttp2 hands it over.
+  typealias Bytes = UnsafeBufferPointer<UInt8>
+
   /// The block being collected; once its HEADERS frame is complete, the block to deliver.
   private(set) var block = NGHTTP2HeaderBlock(kind: .request, fields: [])
 
@@ -30,13 +33,19 @@ struct NGHTTP2HeaderDecoder {
     self.block = block
   }
 
-  /// Adds one field; fields past the size limit are dropped and the block flagged.
-  mutating func append(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+  /// Adds one field; fields past the size limit are dropped and the block flagged. Returns
+  /// false once the block has grown past twice the limit: its stream is to be reset and the rest
+  /// of the block skipped, because each field nghttp2 hands over costs a validation pass over its
+  /// bytes, and a few bytes of HPACK can name a large field again and again (an HPACK bomb).
+  /// A block only somewhat over the limit is still read to its end, so its request gets a status
+  /// that says what was wrong.
+  mutating func append(name: Bytes, value: Bytes) -> Bool {
     self.size += name.count + value.count + 32
     guard self.size <= self.sizeLimit else {
       self.block.exceedsSizeLimit = true
-      return
+      return self.size / 2 <= self.sizeLimit
     }
     self.block.append(name: UnsafeRawBufferPointer(name), value: UnsafeRawBufferPointer(value))
+    return true
   }
 }

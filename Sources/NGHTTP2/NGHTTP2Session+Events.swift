@@ -18,7 +18,8 @@ extension NGHTTP2Session {
     }
   }
 
-  func appendHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+  /// False when the block is too large to read on (see ``NGHTTP2HeaderDecoder/append``).
+  func appendHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
     self.headerDecoder.append(name: name, value: value)
   }
 
@@ -42,6 +43,8 @@ extension NGHTTP2Session {
       self.delegate?.didReceiveGoAway(
         lastStreamID: frame.pointee.goaway.last_stream_id,
         errorCode: frame.pointee.goaway.error_code)
+    case UInt8(NGHTTP2_SETTINGS.rawValue) where header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0:
+      self.delegate?.didReceiveSettings()
     default:
       break
     }

@@ -28,4 +28,8 @@ public protocol NGHTTP2SessionDelegate: AnyObject {
   /// with REFUSED_STREAM), and no new streams should be started. `errorCode` 0 is a graceful
   /// shutdown.
   func didReceiveGoAway(lastStreamID: Int32, errorCode: UInt32)
+
+  /// The peer sent its SETTINGS (not an acknowledgement of ours). The first one is the peer's
+  /// half of the connection preface: until it arrives, the peer has not shown it speaks HTTP/2.
+  func didReceiveSettings()
 }

@@ -16,13 +16,19 @@ struct EchoResponseTests {
       (.cancelled, .badGateway), (.unimplemented, .badGateway),
     ])
   func mapping(code: GRPCStatus.Code, http: HTTPResponseStatus) {
-    #expect(EchoResponse.httpStatus(for: code) == http)
+    #expect(EchoResponse.httpStatus(for: code, isServerStatus: true) == http)
+  }
+
+  @Test("RESOURCE_EXHAUSTED the gateway concluded itself (a reply over its limit) is 502")
+  func replyTooLarge() {
+    #expect(EchoResponse.httpStatus(for: .resourceExhausted, isServerStatus: false) == .badGateway)
   }
 
   @Test("success is the original's text, without a trailing newline")
   func text() {
     let response = EchoResponse.render(
-      reply: "echo hello", status: .ok, elapsed: .milliseconds(1), peer: nil, json: false)
+      reply: "echo hello", status: .ok, isServerStatus: true, elapsed: .milliseconds(1),
+      peer: nil, json: false)
     #expect(response.status == .ok)
     #expect(response.contentType == "text/plain; charset=utf-8")
     #expect(String(buffer: response.body) == "Response: echo hello")
@@ -32,12 +38,14 @@ struct EchoResponseTests {
   func failure() {
     let status = GRPCStatus(code: .deadlineExceeded, message: "deadline exceeded")
     let text = EchoResponse.render(
-      reply: nil, status: status, elapsed: .milliseconds(5), peer: nil, json: false)
+      reply: nil, status: status, isServerStatus: false, elapsed: .milliseconds(5), peer: nil,
+      json: false)
     #expect(text.status == .gatewayTimeout)
     #expect(
       String(buffer: text.body) == "Error: gRPC status DEADLINE_EXCEEDED (4): deadline exceeded\n")
     let json = EchoResponse.render(
-      reply: nil, status: status, elapsed: .microseconds(1500), peer: "127.0.0.1:1", json: true)
+      reply: nil, status: status, isServerStatus: false, elapsed: .microseconds(1500),
+      peer: "127.0.0.1:1", json: true)
     #expect(json.contentType == "application/json")
     #expect(
       String(buffer: json.body)

@@ -30,8 +30,9 @@ struct GRPCUnaryResponseReaderTests {
     reader.receive(self.responseHeaders)
     self.feed(&reader, [1, 2, 3])
     reader.receive(self.trailers("0"))
-    let (status, message) = reader.finish(errorCode: 0)
+    let (status, message, isServerStatus) = reader.finish(errorCode: 0)
     #expect(status == .ok)
+    #expect(isServerStatus)
     #expect(message.map { Array($0.readableBytesView) } == [1, 2, 3])
     #expect(reader.messageCount == 1)
   }
@@ -46,8 +47,9 @@ struct GRPCUnaryResponseReaderTests {
           (":status", "200"), ("content-type", "application/grpc"), ("grpc-status", "8"),
           ("grpc-message", "too%20big"),
         ]))
-    let (status, message) = reader.finish(errorCode: 0)
+    let (status, message, isServerStatus) = reader.finish(errorCode: 0)
     #expect(status == GRPCStatus(code: .resourceExhausted, message: "too big"))
+    #expect(isServerStatus)
     #expect(message == nil)
   }
 
@@ -96,15 +98,49 @@ struct GRPCUnaryResponseReaderTests {
     reader.receive(self.responseHeaders)
     self.feed(&reader, [1, 2, 3])
     reader.receive(self.trailers("0"))
-    #expect(reader.finish(errorCode: 0).status.code == .resourceExhausted)
+    let outcome = reader.finish(errorCode: 0)
+    #expect(outcome.status.code == .resourceExhausted)
+    #expect(!outcome.isServerStatus, "the reply was refused here; the server said OK")
   }
 
-  @Test("a 200 that is not gRPC is UNKNOWN")
+  @Test("a 200 that is not gRPC is UNKNOWN, whatever its body looks like as gRPC framing")
   func notGRPC() {
     var reader = GRPCUnaryResponseReader(maxMessageSize: 100)
     reader.receive(
       NGHTTP2HeaderBlock(
         kind: .response, fields: [(":status", "200"), ("content-type", "text/html")]))
-    #expect(reader.finish(errorCode: 0).status.code == .unknown)
+    reader.receive(ByteBuffer(string: "<html><body>not gRPC</body></html>"))
+    reader.receive(self.trailers("0"))
+    #expect(
+      reader.finish(errorCode: 0).status
+        == GRPCStatus(code: .unknown, message: "the response is not gRPC (content-type)"))
+  }
+
+  @Test("a reply that ends inside a message is INTERNAL and says so")
+  func endsInsideAMessage() {
+    var reader = GRPCUnaryResponseReader(maxMessageSize: 100)
+    reader.receive(self.responseHeaders)
+    reader.receive(ByteBuffer(bytes: [0, 0, 0, 0, 10, 1, 2, 3]))  // 3 of 10 bytes.
+    reader.receive(self.trailers("0"))
+    let status = reader.finish(errorCode: 0).status
+    #expect(status.code == .internalError)
+    #expect(status.message.hasPrefix("reading the response: The stream ended in the middle"))
+    #expect(status.message.contains("8 bytes of an incomplete length-prefixed message"))
+  }
+
+  @Test("the compressed flag under grpc-encoding identity is INTERNAL, naming the encoding")
+  func compressedUnderIdentity() {
+    var reader = GRPCUnaryResponseReader(maxMessageSize: 100)
+    reader.receive(
+      NGHTTP2HeaderBlock(
+        kind: .response,
+        fields: [
+          (":status", "200"), ("content-type", "application/grpc"), ("grpc-encoding", "identity"),
+        ]))
+    reader.receive(ByteBuffer(bytes: [1, 0, 0, 0, 1, 7]))
+    reader.receive(self.trailers("0"))
+    let status = reader.finish(errorCode: 0).status
+    #expect(status.code == .internalError)
+    #expect(status.message.contains("grpc-encoding absent or identity"))
   }
 }

@@ -61,6 +61,7 @@ private final class RefusingHandler: ChannelInboundHandler, NGHTTP2SessionDelega
   func didReceiveEndStream(streamID: Int32) {}
   func didCloseStream(streamID: Int32, errorCode: UInt32) {}
   func didReceiveGoAway(lastStreamID: Int32, errorCode: UInt32) {}
+  func didReceiveSettings() {}
 }
 
 /// A listening RefusingHandler server on loopback, and how many streams it has refused.

@@ -11,7 +11,7 @@ import Testing
 struct HTTP1RequestGuardTests {
   static let limits = HTTP1ConnectionLimits(
     headTimeout: .seconds(10), bodyTimeout: .seconds(30), idleTimeout: .seconds(60),
-    maxHeadBytes: 1024)
+    maxHeadBytes: 1024, maxBodyBytes: 4096)
 
   /// Answers every complete request with `200 ok`, or leaves it unanswered until `answer()`.
   final class Responder: ChannelInboundHandler {
@@ -126,6 +126,40 @@ struct HTTP1RequestGuardTests {
     }
     #expect(Self.statuses(try connection.written()) == ["408"])
     #expect(!connection.isOpen)
+  }
+
+  @Test("a Content-Length over the body limit gets 413 at once, after the answers owed")
+  func announcedBodyTooLarge() throws {
+    let connection = try Connection()
+    try connection.send(
+      "GET /first HTTP/1.1\r\nHost: a\r\n\r\n"
+        + "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4097\r\n\r\n12345")
+    let answer = try connection.written()
+    #expect(Self.statuses(answer) == ["200", "413"])
+    #expect(answer.contains("the request body is over 4096 bytes"))
+    #expect(answer.hasSuffix("Connection: close\r\n\r\nthe request body is over 4096 bytes\n"))
+    #expect(connection.responder.waiting.isEmpty, "the handler never saw the refused request")
+    #expect(!connection.isOpen)
+  }
+
+  @Test("a chunked body that grows past the limit gets 413; one at the limit passes")
+  func chunkedBodyTooLarge() throws {
+    let atLimit = try Connection()
+    let chunk = String(repeating: "a", count: 4096)
+    try atLimit.send(
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n\(chunk)\r\n0\r\n\r\n"
+    )
+    #expect(Self.statuses(try atLimit.written()) == ["200"])
+    #expect(atLimit.isOpen)
+
+    let over = try Connection()
+    try over.send(
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n\(chunk)\r\n1\r\na\r\n"
+    )
+    let answer = try over.written()
+    #expect(Self.statuses(answer) == ["413"])
+    #expect(answer.contains("the request body is over 4096 bytes"))
+    #expect(!over.isOpen)
   }
 
   @Test("a body that does not end in time gets 408")

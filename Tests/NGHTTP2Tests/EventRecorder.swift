@@ -13,6 +13,8 @@ final class EventRecorder: NGHTTP2SessionDelegate {
   }
 
   private(set) var events: [Event] = []
+  /// SETTINGS frames received (acknowledgements not counted).
+  private(set) var settingsReceived = 0
 
   /// Called after a stream's end of stream is recorded.
   var onEndStream: ((Int32) -> Void)?
@@ -42,6 +44,10 @@ final class EventRecorder: NGHTTP2SessionDelegate {
 
   func didReceiveGoAway(lastStreamID: Int32, errorCode: UInt32) {
     self.events.append(.goAway(lastStreamID: lastStreamID, errorCode: errorCode))
+  }
+
+  func didReceiveSettings() {
+    self.settingsReceived += 1
   }
 
   /// The events of one stream, with its body chunks merged into one `.data` event, so tests do

@@ -73,6 +73,19 @@ struct NGHTTP2HeaderDecoderTests {
     #expect(decoder.block.map(\.name) == [":path", "x-small"])
   }
 
+  @Test("Past twice the size limit the decoder asks to stop reading the block")
+  func abandonLimit() {
+    var decoder = NGHTTP2HeaderDecoder()
+    decoder.sizeLimit = 100
+    decoder.begin(.request)
+    let field = Array("x-forty-byte-field-value".utf8)  // 24 + 24 + 32 = 80 bytes a field.
+    let answers = (0..<3).map { _ in
+      field.withUnsafeBufferPointer { decoder.append(name: $0, value: $0) }
+    }
+    #expect(answers == [true, true, false], "80 and 160 bytes are read on; 240 is not")
+    #expect(decoder.block.exceedsSizeLimit)
+  }
+
   private func decode(
     into decoder: inout NGHTTP2HeaderDecoder,
     _ kind: NGHTTP2HeaderBlock.Kind,
@@ -80,7 +93,7 @@ struct NGHTTP2HeaderDecoderTests {
   ) {
     decoder.begin(kind)
     for field in fields {
-      Array(field.name.utf8).withUnsafeBufferPointer { name in
+      _ = Array(field.name.utf8).withUnsafeBufferPointer { name in
         Array(field.value.utf8).withUnsafeBufferPointer { value in
           decoder.append(name: name, value: value)
         }

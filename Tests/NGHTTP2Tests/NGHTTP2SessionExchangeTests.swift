@@ -20,9 +20,13 @@ struct NGHTTP2SessionExchangeTests {
     // Byte 3 of a frame header is its type; 4 is SETTINGS.
     #expect(clientFirst.getInteger(at: clientFirst.readerIndex + prefaceLength + 3) == UInt8(4))
     #expect(serverFirst.getInteger(at: serverFirst.readerIndex + 3) == UInt8(4))
+    #expect(pair.clientEvents.settingsReceived == 0 && pair.serverEvents.settingsReceived == 0)
     try pair.server.receive(clientFirst)
     try pair.client.receive(serverFirst)
     try pair.exchange()
+    #expect(
+      pair.clientEvents.settingsReceived == 1 && pair.serverEvents.settingsReceived == 1,
+      "each side's SETTINGS are reported once; their acknowledgements are not")
     #expect(!pair.client.wantsWrite && !pair.server.wantsWrite)
     #expect(pair.client.wantsRead && pair.server.wantsRead)
 

@@ -25,6 +25,26 @@ struct NGHTTP2SessionLifecycleTests {
     pair.expectNoStreamState()
   }
 
+  @Test("A header block past twice the limit resets its stream; the connection carries on")
+  func headerBlockFarOverTheLimit() throws {
+    var serverSettings = NGHTTP2Settings.defaults
+    serverSettings.maxHeaderListSize = 1024
+    let pair = SessionPair(server: serverSettings)
+    // A few large fields, as an HPACK bomb decodes: 8 KiB against a 1 KiB limit.
+    let big = String(repeating: "b", count: 1000)
+    let bomb = try pair.client.submitRequest(
+      headers: NGHTTP2HeaderList(Fixtures.requestHeaders() + (0..<8).map { ("x-\($0)", big) }),
+      endStream: true)
+    try pair.exchange()
+    #expect(pair.serverEvents.requestStreamIDs == [], "no fields of it reach the delegate")
+    #expect(pair.clientEvents.events(of: bomb) == [.closed(bomb, errorCode: 2)])
+
+    let next = try pair.client.submitRequest(headers: Fixtures.request(), endStream: true)
+    try pair.exchange()
+    #expect(pair.serverEvents.requestStreamIDs == [next])
+    #expect(pair.server.wantsRead, "the connection is still up")
+  }
+
   @Test("A graceful GOAWAY lets the in-flight stream finish, then both sides are done")
   func gracefulGoAway() throws {
     let pair = SessionPair()

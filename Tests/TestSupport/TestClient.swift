@@ -23,6 +23,7 @@ public struct TestClient: Sendable {
       GRPCChannelConfiguration.Target(host: "127.0.0.1", port: $0)
     }
     configuration.gracePeriod = .seconds(2)
+    configuration.eventLoopThreads = TestEventLoops.count
     configure(&configuration)
     configuration.host = "127.0.0.1"
     configuration.port = 0

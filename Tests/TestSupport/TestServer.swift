@@ -20,6 +20,7 @@ public struct TestServer: Sendable {
   ) async throws -> TestServer {
     var configuration = EchoServerConfiguration.defaults
     configuration.gracePeriod = .seconds(2)
+    configuration.eventLoopThreads = TestEventLoops.count
     configure(&configuration)
     // Whatever `configure` did, tests bind loopback and an ephemeral port only.
     configuration.host = "127.0.0.1"

@@ -65,6 +65,10 @@ _LISTEN_RE = re.compile(r"address=\[IPv4\]127\.0\.0\.1/127\.0\.0\.1:(\d+)")
 #: skip their memory bounds and keep every other check.
 SANITIZED = os.environ.get("ECHO_SERVER_SANITIZED") == "1"
 
+#: Event-loop threads for every process this suite starts (`make test-tsan` sets 2, so that
+#: ThreadSanitizer watches connections served on different loops); unset: the binaries' default.
+THREADS = os.environ.get("ECHO_THREADS")
+
 
 def server_binary() -> Path:
     return Path(os.environ.get("ECHO_SERVER_BIN", REPO_ROOT / ".build/debug/EchoServer"))
@@ -101,8 +105,9 @@ class EchoServerProcess:
         binary = self.binary()
         if not binary.exists():
             pytest.fail(f"{binary} not found: run `swift build --product {self.NAME}`")
+        threads = ["--threads", THREADS] if THREADS and "--threads" not in self.args else []
         self.proc = subprocess.Popen(
-            [str(binary), "--host", "127.0.0.1", "--port", "0", *self.args],
+            [str(binary), "--host", "127.0.0.1", "--port", "0", *threads, *self.args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
