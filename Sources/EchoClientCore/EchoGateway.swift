@@ -55,8 +55,9 @@ public final class EchoGateway: Sendable {
       maxMessageBytes: self.configuration.maxMessageBytes,
       maxURILength: self.configuration.maxURILength)
     // No body the gateway could forward is longer than the longest message, JSON-escaped.
-    var http1 = self.configuration.http1
-    http1.maxBodyBytes = min(http1.maxBodyBytes, limits.maxBodyBytes)
+    var bodyLimited = self.configuration.http1
+    bodyLimited.maxBodyBytes = min(bodyLimited.maxBodyBytes, limits.maxBodyBytes)
+    let http1 = bodyLimited
     let bootstrap = ServerBootstrap.listening(
       group: self.group, quiescing: quiescing,
       maxConnections: self.configuration.maxConnections, logger: self.logger

@@ -71,7 +71,13 @@ final class GatewayResponder: Sendable {
     case .stats:
       return .now(EchoResponse.json(.ok, self.traffic.summary()))
     case .refused(let status, let reason):
-      return .now(.text(status, "\(status.code) \(status.reasonPhrase): \(reason)\n"))
+      var response = HTTP1Response.text(
+        status, "\(status.code) \(status.reasonPhrase): \(reason)\n")
+      if status == .methodNotAllowed {
+        let path = RequestTarget(head.uri).path
+        response.headers.append(("Allow", GatewayRoute.allowedMethods(on: path)))
+      }
+      return .now(response)
     }
   }
 

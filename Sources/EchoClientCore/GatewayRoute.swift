@@ -45,6 +45,11 @@ public enum GatewayRoute: Equatable, Sendable {
   /// The paths served, which are also the `route` label values of the HTTP metrics.
   public static let paths = ["/", "/echo", "/metrics", "/healthz", "/readyz", "/stats"]
 
+  /// The methods a served path takes, as a 405's `Allow` header lists them.
+  static func allowedMethods(on path: Substring) -> String {
+    path == "/echo" ? "GET, HEAD, POST" : "GET, HEAD"
+  }
+
   /// Routes a complete request. `body` is nil when the request had none.
   public init(
     method: HTTPMethod, uri: String, accept: String?, body: [UInt8]?, limits: Limits

@@ -124,7 +124,9 @@ struct GatewayLiveTests {
       }
       // Unknown methods and paths share the `other` labels.
       #expect(try await client.request("DELETE", "/nope").status == 404)
-      #expect(try await client.request("PUT", "/echo").status == 405)
+      let wrongMethod = try await client.request("PUT", "/echo")
+      #expect(wrongMethod.status == 405)
+      #expect(wrongMethod.header("Allow") == "GET, HEAD, POST")
       let scrape = try await client.get("/metrics")
       #expect(scrape.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8")
       let metrics = try ParsedExposition(scrape.body)
