@@ -69,7 +69,10 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Seconds to wait for in-flight requests on SIGTERM/SIGINT.")
   var gracePeriod = 10.0
 
-  @Option(help: "Seconds a keep-alive connection may wait for its next request before closing.")
+  @Option(
+    help:
+      "Seconds a keep-alive connection may wait for its next request, or leave its responses unread, before closing."
+  )
   var idleTimeout = Double(EchoGatewayConfiguration.defaults.http1.idleTimeout.nanoseconds) / 1e9
 
   @OptionGroup var listener: ListenerOptions

@@ -56,7 +56,7 @@ struct Serve: AsyncParsableCommand {
 
   @Option(
     help: """
-      Seconds a connection may sit unused (HTTP/2: no RPC, nothing received; HTTP/1.1: between       requests) before closing.
+      Seconds a connection may sit unused (HTTP/2: no RPC, nothing received; HTTP/1.1: between       requests, or with its responses unread) before closing.
       """)
   var idleTimeout = 300.0
 

@@ -9,7 +9,8 @@ public struct HTTP1ConnectionLimits: Sendable {
   /// From the end of a request's head to the end of its body; past it, `408` and close.
   public var bodyTimeout: TimeAmount
   /// How long a keep-alive connection may wait for the next request's first byte once every
-  /// response is written; then it is closed without an answer.
+  /// response is written, and how long a client may take none of its responses while the socket
+  /// is full; then the connection is closed without an answer.
   public var idleTimeout: TimeAmount
   /// The largest request head (request line and headers); a larger one gets `431` and the
   /// connection is closed. NIO's HTTP parser refuses heads over 80 KiB whatever this says.

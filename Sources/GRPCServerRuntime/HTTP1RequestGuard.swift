@@ -11,7 +11,8 @@ import NIOHTTP1
 /// ``HTTP1RequestBytes`` in front of the decoder tells it when a request's first bytes arrive
 /// and how many bytes its head has taken. Responses pass through it on their way out, which is
 /// how it knows when nothing more is owed. Between requests a keep-alive connection may wait
-/// ``HTTP1ConnectionLimits/idleTimeout`` for the next one.
+/// ``HTTP1ConnectionLimits/idleTimeout`` for the next one, and a client that takes none of its
+/// responses (the socket stays full) is given as long before the connection is closed.
 final class HTTP1RequestGuard: ChannelDuplexHandler {
   typealias InboundIn = HTTPServerRequestPart
   typealias InboundOut = HTTPServerRequestPart
@@ -51,6 +52,9 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
   private var isWritingResponse = false
   /// What to send once no response is owed, before closing.
   private var finalAnswer: HTTP1Response?
+  /// Set while the socket is full: closes the connection if the client takes nothing more for
+  /// the idle timeout (no answer can reach such a client, and it holds its unread responses).
+  private var stallTimer: Scheduled<Void>?
 
   init(limits: HTTP1ConnectionLimits) {
     self.limits = limits
@@ -148,11 +152,28 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
 
   func handlerRemoved(context: ChannelHandlerContext) {
     self.cancelTimer()
+    self.stallTimer?.cancel()
+    self.stallTimer = nil
   }
 
   func channelInactive(context: ChannelHandlerContext) {
     self.cancelTimer()
+    self.stallTimer?.cancel()
+    self.stallTimer = nil
     context.fireChannelInactive()
+  }
+
+  func channelWritabilityChanged(context: ChannelHandlerContext) {
+    if context.channel.isWritable {
+      self.stallTimer?.cancel()
+      self.stallTimer = nil
+    } else if self.stallTimer == nil {
+      let channel = context.channel
+      self.stallTimer = context.eventLoop.scheduleTask(in: self.limits.idleTimeout) {
+        channel.close(promise: nil)
+      }
+    }
+    context.fireChannelWritabilityChanged()
   }
 
   // MARK: Outbound

@@ -162,6 +162,30 @@ struct HTTP1RequestGuardTests {
     #expect(!over.isOpen)
   }
 
+  /// Responses still owed (held behind a full socket) used to stop every deadline: such a
+  /// connection stayed open for good.
+  @Test("a client that takes none of its responses for the idle timeout is disconnected")
+  func stalledReader() throws {
+    let connection = try Connection(answersAtOnce: false)
+    try connection.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n")
+    connection.channel.isWritable = false  // The socket is full: the client reads nothing.
+    connection.channel.pipeline.fireChannelWritabilityChanged()
+    connection.advance(.seconds(59))
+    #expect(connection.isOpen)
+    connection.advance(.seconds(1))
+    #expect(!connection.isOpen)
+
+    let recovering = try Connection(answersAtOnce: false)
+    try recovering.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n")
+    recovering.channel.isWritable = false
+    recovering.channel.pipeline.fireChannelWritabilityChanged()
+    recovering.advance(.seconds(30))
+    recovering.channel.isWritable = true  // The client reads again.
+    recovering.channel.pipeline.fireChannelWritabilityChanged()
+    recovering.advance(.seconds(59))
+    #expect(recovering.isOpen, "the stall ended; its timer with it")
+  }
+
   @Test("a body that does not end in time gets 408")
   func bodyTimeout() throws {
     let connection = try Connection()
