@@ -66,8 +66,12 @@ public enum GatewayRoute: Equatable, Sendable {
     let wantsJSON = accept?.contains("application/json") ?? false
     switch (method, path) {
     case (.GET, "/echo"), (.HEAD, "/echo"):
-      let message = QueryString.value(of: "m", in: target.query) ?? ""
-      self = Self.echo(message, json: wantsJSON, limits: limits)
+      do throws(QueryString.Malformed) {
+        let message = try QueryString.value(of: "m", in: target.query) ?? ""
+        self = Self.echo(message, json: wantsJSON, limits: limits)
+      } catch {
+        self = .refused(.badRequest, "the query is not valid percent-encoded UTF-8: \(error)")
+      }
     case (.POST, "/echo"):
       guard let body,
         let request = try? JSONDecoder().decode(EchoJSONRequest.self, from: Data(body))

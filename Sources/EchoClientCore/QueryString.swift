@@ -1,23 +1,41 @@
 import GRPCWire
 
-/// Reads `application/x-www-form-urlencoded` query strings: `+` is a space, `%XX` a byte.
+/// Reads `application/x-www-form-urlencoded` query strings: `+` is a space, `%XX` a byte, and
+/// the bytes must be UTF-8.
 enum QueryString {
+  /// Why a query component could not be decoded.
+  enum Malformed: Error, Equatable, CustomStringConvertible {
+    /// A `%` not followed by two hex digits: the component as sent.
+    case escape(String)
+    /// The decoded bytes are not UTF-8: the component as sent.
+    case utf8(String)
+
+    var description: String {
+      switch self {
+      case .escape(let component):
+        "\"\(component)\" has a % that is not followed by two hex digits"
+      case .utf8(let component):
+        "\"\(component)\" does not decode to UTF-8"
+      }
+    }
+  }
+
   /// The decoded value of the first parameter named `name` in `query` (the part after `?`),
-  /// nil when absent.
-  static func value(of name: String, in query: Substring) -> String? {
+  /// nil when absent; throws for a malformed component met on the way.
+  static func value(of name: String, in query: Substring) throws(Malformed) -> String? {
     // Split by bytes: `&` and `=` are ASCII, so no grapheme breaking is needed.
     for pair in query.utf8.split(separator: UInt8(ascii: "&")) {
       let equals = pair.firstIndex(of: UInt8(ascii: "="))
-      if Self.decode(Substring(pair[..<(equals ?? pair.endIndex)])) == name {
-        return equals.map { Self.decode(Substring(pair[pair.index(after: $0)...])) } ?? ""
+      if try Self.decode(Substring(pair[..<(equals ?? pair.endIndex)])) == name {
+        guard let equals else { return "" }
+        return try Self.decode(Substring(pair[pair.index(after: equals)...]))
       }
     }
     return nil
   }
 
-  /// Decodes one component; a `%` not followed by two hex digits stays as it is, and invalid
-  /// UTF-8 is repaired with replacement characters.
-  static func decode(_ component: Substring) -> String {
+  /// Decodes one component.
+  static func decode(_ component: Substring) throws(Malformed) -> String {
     let utf8 = component.utf8
     guard utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
       return String(component)
@@ -29,7 +47,10 @@ enum QueryString {
       let byte = utf8[index]
       if byte == UInt8(ascii: "+") {
         bytes.append(UInt8(ascii: " "))
-      } else if byte == UInt8(ascii: "%"), let escaped = PercentEscape.byte(in: utf8, at: index) {
+      } else if byte == UInt8(ascii: "%") {
+        guard let escaped = PercentEscape.byte(in: utf8, at: index) else {
+          throw .escape(String(component))
+        }
         bytes.append(escaped)
         index = utf8.index(index, offsetBy: 3)
         continue
@@ -38,6 +59,9 @@ enum QueryString {
       }
       index = utf8.index(after: index)
     }
-    return String(decoding: bytes, as: UTF8.self)
+    guard let decoded = String(validating: bytes, as: UTF8.self) else {
+      throw .utf8(String(component))
+    }
+    return decoded
   }
 }

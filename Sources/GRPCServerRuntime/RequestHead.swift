@@ -18,6 +18,8 @@ struct RequestHead {
   let timeoutHeader: String?
   /// How many fields are custom metadata (not reserved by gRPC or HTTP/2).
   private let metadataCount: Int
+  /// The first `-bin` field whose value is not base64, if any.
+  private let malformedBinaryIndex: Int?
   /// The previous request's metadata on the connection, and whether this request repeats it
   /// field for field (as requests on one connection usually do: the user agent, a tenant...).
   private let previousMetadata: [(name: String, value: String)]
@@ -37,6 +39,7 @@ struct RequestHead {
     var acceptEncodings = GRPCMessageEncodingSet.identity
     var timeoutHeader: String?
     var metadataCount = 0
+    var malformedBinaryIndex: Int?
     var repeatsPreviousMetadata = true
     // Names arrive lower-case (nghttp2 enforces it). Switching on the length first means each
     // header costs one byte comparison, not one per name this server knows.
@@ -55,6 +58,11 @@ struct RequestHead {
           acceptEncodingHeader: String(decoding: value, as: UTF8.self))
       default:
         guard !GRPCMetadata.isReservedHeader(utf8: name) else { break }
+        if malformedBinaryIndex == nil, GRPCMetadata.isBinaryHeader(utf8: name),
+          GRPCMetadata.decodeBinaryValue(String(decoding: value, as: UTF8.self)) == nil
+        {
+          malformedBinaryIndex = position
+        }
         if repeatsPreviousMetadata {
           repeatsPreviousMetadata =
             metadataCount < previousMetadata.count
@@ -71,6 +79,7 @@ struct RequestHead {
     self.acceptEncodings = acceptEncodings
     self.timeoutHeader = timeoutHeader
     self.metadataCount = metadataCount
+    self.malformedBinaryIndex = malformedBinaryIndex
     self.repeatsPreviousMetadata =
       repeatsPreviousMetadata && metadataCount == previousMetadata.count
   }
@@ -152,6 +161,12 @@ struct RequestHead {
     }
     guard route.handler != nil else {
       return GRPCStatus(code: .unimplemented, message: "unknown method \(self.path)")
+    }
+    if let index = self.malformedBinaryIndex {
+      return GRPCStatus(
+        code: .internalError,
+        message: "malformed binary metadata \(self.headers.name(at: index)): a -bin value must be"
+          + " base64")
     }
     if let header = self.encodingHeader {
       guard let encoding = GRPCMessageEncoding(headerValue: header), enabled.contains(encoding)

@@ -44,6 +44,11 @@ public enum GRPCMetadata {
     name.utf8.count > 4 && name.hasSuffix("-bin")
   }
 
+  /// The same for a name as nghttp2 delivers it (lower-case bytes).
+  public static func isBinaryHeader(utf8 name: UnsafeRawBufferPointer) -> Bool {
+    name.count > 4 && name[(name.count - 4)...].elementsEqual("-bin".utf8)
+  }
+
   /// Encodes a binary metadata value for the wire: base64 without padding, which the
   /// specification asks senders to emit.
   public static func encodeBinaryValue(_ bytes: some Collection<UInt8>) -> String {

@@ -30,6 +30,24 @@ struct GatewayRouteTests {
     #expect(self.route("/echo?x=é&m=ü") == .echo(message: "ü", json: false))
   }
 
+  @Test(
+    "a query that is not percent-encoded UTF-8 is 400 naming the component",
+    arguments: [
+      ("/echo?m=%zz", "\"%zz\" has a % that is not followed by two hex digits"),
+      ("/echo?m=ab%4", "\"ab%4\" has a %"), ("/echo?m=%", "\"%\" has a %"),
+      ("/echo?m=a%e9b", "\"a%e9b\" does not decode to UTF-8"),
+      ("/echo?m=%C3", "\"%C3\" does not decode to UTF-8"),
+      ("/echo?%ff=1&m=x", "\"%ff\" does not decode to UTF-8"),
+    ])
+  func malformedQuery(target: String, reason: String) {
+    guard case .refused(.badRequest, let message) = self.route(target) else {
+      Issue.record("expected 400 for \(target)")
+      return
+    }
+    #expect(message.hasPrefix("the query is not valid percent-encoded UTF-8: "))
+    #expect(message.contains(reason), "\(message)")
+  }
+
   @Test("Accept: application/json and POST with a JSON body answer JSON")
   func json() {
     #expect(

@@ -167,6 +167,20 @@ struct RequestHeadTests {
     #expect(gzip.message.contains("supported: identity"))
   }
 
+  @Test(
+    "a -bin value that is not base64 is INTERNAL naming the header; valid ones pass",
+    arguments: ["!!not base64!!", "A", "AAE=AAE="])
+  func malformedBinaryMetadata(value: String) throws {
+    let route = Self.router.route(Self.path)
+    #expect(
+      Self.head([("x-trace-bin", "AAEC"), ("x-trace-bin", "AAE=")]).grpcRejection(
+        for: route, enabled: .all) == nil)
+    let status = try #require(
+      Self.head([("x-ok", value), ("x-trace-bin", value)]).grpcRejection(for: route, enabled: .all))
+    #expect(status.code == .internalError)
+    #expect(status.message == "malformed binary metadata x-trace-bin: a -bin value must be base64")
+  }
+
   @Test("an unknown method is UNIMPLEMENTED before anything else is checked")
   func unknownMethod() throws {
     let head = Self.head([("grpc-timeout", "garbage")])

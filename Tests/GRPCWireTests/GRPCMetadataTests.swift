@@ -25,6 +25,8 @@ import Testing
   ])
   func binaryHeaders(name: String, isBinary: Bool) {
     #expect(GRPCMetadata.isBinaryHeader(name) == isBinary)
+    let bytes = Array(name.utf8)
+    #expect(bytes.withUnsafeBytes { GRPCMetadata.isBinaryHeader(utf8: $0) } == isBinary)
   }
 
   // RFC 4648 test vectors, with and without padding.
