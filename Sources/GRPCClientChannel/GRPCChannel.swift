@@ -97,10 +97,12 @@ public final class GRPCChannel: Sendable {
     method.started()
     guard let subchannel = self.pickSubchannel() else {
       let eventLoop = self.group.any()
+      let lastFailure = self.state.withLock { $0.subchannels.lazy.compactMap(\.lastFailure).first }
       let status = GRPCStatus(
         code: .unavailable,
-        message: "no connection to \(self.configuration.authority); the server is down or"
-          + " unreachable, and the channel keeps reconnecting")
+        message: "no connection to \(self.configuration.authority) ("
+          + (lastFailure ?? "the server is down or unreachable")
+          + "); the channel keeps reconnecting")
       let elapsed = ContinuousClock.now - startTime
       method.finished(status.code, after: elapsed)
       let result = GRPCUnaryResult(

@@ -44,6 +44,7 @@ final class GRPCSubchannel: Sendable {
   /// connection that failed), to start it on another connection or end it with the status.
   private let reroute: @Sendable (ClientCall, _ awayFrom: String, _ otherwise: GRPCStatus) -> Void
   private let connectivityValue = Atomic<UInt8>(RoundRobinPicker.Connectivity.connecting.rawValue)
+  private let lastFailureValue = Mutex<String?>(nil)
   private let state: NIOLoopBoundBox<LoopState>
 
   init(
@@ -68,6 +69,12 @@ final class GRPCSubchannel: Sendable {
   var connectivity: RoundRobinPicker.Connectivity {
     RoundRobinPicker.Connectivity(rawValue: self.connectivityValue.load(ordering: .relaxed))
       ?? .unavailable
+  }
+
+  /// Why the last connection attempt failed, until one succeeds: what calls that find no
+  /// connection are told (as gRPC clients report the last connection error during backoff).
+  var lastFailure: String? {
+    self.lastFailureValue.withLock { $0 }
   }
 
   /// `host:port` of the address.
@@ -196,6 +203,7 @@ final class GRPCSubchannel: Sendable {
     timer.cancel()
     self.state.value.phase = .ready(connection)
     self.state.value.failedAttempts = 0
+    self.lastFailureValue.withLock { $0 = nil }
     self.setConnectivity(.ready)
     for call in waiting where !call.isFinished {
       connection.start(call)
@@ -215,11 +223,13 @@ final class GRPCSubchannel: Sendable {
     }
     self.logger.debug(
       "cannot connect to the server", metadata: ["peer": "\(self.peer)", "error": "\(error)"])
+    let failure = "cannot connect to \(self.peer): \(error)"
+    self.lastFailureValue.withLock { $0 = failure }
     // Backing off first takes this address out of the picker, so the waiting calls go to
     // another one (a call picked just before a GOAWAY made this address reconnect) or fail.
     self.scheduleReconnect()
     for call in waiting {
-      self.reroute(call, self.peer, self.unavailable("cannot connect to \(self.peer): \(error)"))
+      self.reroute(call, self.peer, self.unavailable(failure))
     }
   }
 

@@ -132,6 +132,9 @@ struct HandshakeTests {
     #expect(
       result.status.message.contains("closed before the server's HTTP/2 SETTINGS"),
       "\(result.status)")
+    #expect(
+      client.subchannel.lastFailure?.contains("closed before the server's HTTP/2 SETTINGS") == true,
+      "what calls during the backoff are told")
     try await Task.sleep(for: .seconds(2))
     // 50, 100, 200, 400, 800 ms (±20 %) between attempts: about six in two seconds.
     let attempts = server.acceptedCount

@@ -795,9 +795,6 @@ def test_upstream_speaking_garbage_gets_a_clear_502_or_503(gateway_factory):
         assert gateway.alive()
 
 
-@pytest.mark.xfail(strict=True, reason="defect: in reconnect backoff the 503 says 'the server is "
-                   "down or unreachable' for a server that is up but not HTTP/2; only the call "
-                   "that saw the attempt fail gets the reason")
 def test_upstream_speaking_garbage_is_named_as_not_http2_in_every_answer(gateway_factory):
     """The server is up and reachable; what is wrong is that it does not speak HTTP/2. Every
     answer while that lasts (not only the one whose call saw the attempt fail) says so, as
