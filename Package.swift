@@ -50,7 +50,10 @@ let package = Package(
     // MARK: The metrics library: go-grpc-prometheus for Swift.
     .target(
       name: "GRPCPrometheus",
-      dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]
+      dependencies: [
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "NIOConcurrencyHelpers", package: nio),
+      ]
     ),
     .target(
       name: "GRPCPrometheusInterceptors",
@@ -58,6 +61,7 @@ let package = Package(
         "GRPCPrometheus",
         "GRPCWire",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "NIOConcurrencyHelpers", package: nio),
       ]
     ),
 
@@ -88,6 +92,7 @@ let package = Package(
         "NGHTTP2",
         "GRPCWire",
         "GRPCPrometheus",
+        .product(name: "NIOConcurrencyHelpers", package: nio),
         .product(name: "NIOCore", package: nio),
         .product(name: "NIOPosix", package: nio),
         .product(name: "NIOHTTP1", package: nio),
@@ -102,6 +107,7 @@ let package = Package(
         "GRPCServerRuntime",
         "GRPCWire",
         "ProtoMessages",
+        .product(name: "NIOConcurrencyHelpers", package: nio),
         .product(name: "NIOCore", package: nio),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
@@ -150,6 +156,7 @@ let package = Package(
         "NGHTTP2",
         "GRPCWire",
         "GRPCPrometheus",
+        .product(name: "NIOConcurrencyHelpers", package: nio),
         .product(name: "NIOCore", package: nio),
         .product(name: "NIOPosix", package: nio),
         .product(name: "Logging", package: "swift-log"),
@@ -165,6 +172,7 @@ let package = Package(
         "GRPCServerRuntime",
         "GRPCWire",
         "ProtoMessages",
+        .product(name: "NIOConcurrencyHelpers", package: nio),
         .product(name: "NIOCore", package: nio),
         .product(name: "NIOPosix", package: nio),
         .product(name: "NIOHTTP1", package: nio),

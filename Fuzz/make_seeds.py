@@ -48,13 +48,15 @@ def server_connection_seeds() -> dict[str, bytes]:
                              b"Accept: application/openmetrics-text; version=1.0.0\r\n\r\n",
         "http1-pipelined": b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nHEAD /metrics HTTP/1.1\r\n"
                            b"Host: a\r\n\r\nGET /nothing HTTP/1.0\r\n\r\n",
+        # Answered in HTTP/1.0, which the target once took for a broken answer.
+        "http1-http10": b"GET  /m/nothing HTTP/1.0\r\n\r\n",
         "http1-post-body": b"POST /metrics HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
         "http1-chunked": b"POST /healthz HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                          b"5\r\nhello\r\n0\r\n\r\n",
         "h2-unary": h2_request("/proto.EchoService/EchoService", hello,
                                [("grpc-timeout", "5S"), ("x-meta", "v")]),
         "h2-unary-gzip": h2_request("/proto.EchoService/EchoService",
-                                    grpc_frame(gzip.compress(proto_string(1, "hi")), True),
+                                    grpc_frame(gzip.compress(proto_string(1, "hi"), mtime=0), True),
                                     [("grpc-encoding", "gzip"),
                                      ("grpc-accept-encoding", "gzip,deflate")]),
         "h2-unary-deflate": h2_request("/proto.EchoService/EchoService",

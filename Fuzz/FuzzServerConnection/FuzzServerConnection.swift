@@ -45,7 +45,9 @@ func fuzzServerConnection(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
   collect(from: channel, into: &output)
   _ = try? channel.finish()
   if !output.isEmpty {
-    let isStatusLine = output.starts(with: Array("HTTP/1.1 ".utf8))
+    // An HTTP/1.0 request is answered in HTTP/1.0.
+    let isStatusLine =
+      output.starts(with: Array("HTTP/1.1 ".utf8)) || output.starts(with: Array("HTTP/1.0 ".utf8))
     // A frame header: 24-bit length, type 0x4 (SETTINGS), flags, stream 0.
     let isSettingsFrame =
       output.count >= 9 && output[3] == 0x4 && output[5..<9].allSatisfy { $0 == 0 }

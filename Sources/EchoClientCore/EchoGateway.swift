@@ -2,12 +2,12 @@ import GRPCClientChannel
 import GRPCPrometheus
 import GRPCServerRuntime
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import Prometheus
-import Synchronization
 
 /// The echo client: an HTTP/1.1 gateway (`/echo`, the page, `/metrics`, probes) in front of an
 /// instrumented gRPC channel to the echo server, both on the same event loops.
@@ -21,7 +21,9 @@ public final class EchoGateway: Sendable {
   private let responder: GatewayResponder
   private let httpMetrics: HTTPServerMetrics
   private let logger: Logger
-  private let listener = Mutex<(channel: any Channel, quiescing: ServerQuiescingHelper)?>(nil)
+  private let listener = NIOLockedValueBox<
+    (channel: any Channel, quiescing: ServerQuiescingHelper)?
+  >(nil)
 
   /// Builds the gateway; every `proto.EchoService` method's client series exist, at zero, from
   /// here on. Nothing listens or connects until ``start()``.
@@ -76,7 +78,7 @@ public final class EchoGateway: Sendable {
     let listener = try await bootstrap.bind(
       host: self.configuration.host, port: self.configuration.port
     ).get()
-    self.listener.withLock { $0 = (listener, quiescing) }
+    self.listener.withLockedValue { $0 = (listener, quiescing) }
     guard let address = listener.localAddress else {
       throw ChannelError.unknownLocalAddress
     }
@@ -89,7 +91,7 @@ public final class EchoGateway: Sendable {
   /// Stops accepting, lets in-flight requests finish (up to the grace period), closes the gRPC
   /// channel and stops the event loops.
   public func shutdown() async {
-    if let (_, quiescing) = self.listener.withLock({ $0.take() }) {
+    if let (_, quiescing) = self.listener.withLockedValue({ $0.take() }) {
       let drained = self.group.next().makePromise(of: Void.self)
       quiescing.initiateShutdown(promise: drained)
       let timeout = drained.futureResult.eventLoop.scheduleTask(

@@ -1,6 +1,6 @@
+import NIOConcurrencyHelpers
 import NIOHTTP1
 import Prometheus
-import Synchronization
 
 /// The gateway's own HTTP metrics, in the names Prometheus' Go HTTP instrumentation uses:
 /// `http_requests_total{method,route,status}` and
@@ -27,7 +27,7 @@ public final class HTTPServerMetrics: Sendable {
   private let histograms: [ValueHistogram]
   /// Request counters by method, route and status, made on first use (statuses are not known
   /// in advance).
-  private let counters = Mutex<[Int: Counter]>([:])
+  private let counters = NIOLockedValueBox<[Int: Counter]>([:])
 
   /// Registers the families; the duration histograms of every served route exist at once.
   public init(registry: PrometheusCollectorRegistry, routes: [String], buckets: [Double]) {
@@ -47,7 +47,7 @@ public final class HTTPServerMetrics: Sendable {
     let methodIndex = Self.methods.firstIndex(of: method.rawValue) ?? Self.methods.count
     let routeIndex = self.routes.firstIndex(of: path) ?? self.routes.count
     let series = methodIndex * (self.routes.count + 1) + routeIndex
-    let counter = self.counters.withLock { counters in
+    let counter = self.counters.withLockedValue { counters in
       let key = series << 16 | status & 0xFFFF
       if let counter = counters[key] { return counter }
       let counter = self.registry.makeCounter(

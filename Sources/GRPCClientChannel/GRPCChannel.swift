@@ -1,8 +1,8 @@
 import GRPCPrometheus
 import GRPCWire
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 
 /// A gRPC client channel on the project's nghttp2 layer: one HTTP/2 connection per address the
 /// server's name (or each of a list of targets) resolves to, calls spread round-robin over the
@@ -30,7 +30,7 @@ public final class GRPCChannel: Sendable {
   private let interceptors: [any GRPCClientInterceptor]
   private let logger: Logger
   private let resolve: Resolver
-  private let state = Mutex(State())
+  private let state = NIOLockedValueBox(State())
 
   /// Creates a channel; nothing connects until ``start()``.
   public convenience init(
@@ -74,14 +74,14 @@ public final class GRPCChannel: Sendable {
       [weak self] _ in
       _ = self?.refreshAddresses()
     }
-    self.state.withLock { state in
+    self.state.withLockedValue { state in
       if state.isShutdown { task.cancel() } else { state.periodicResolution = task }
     }
   }
 
   /// The addresses the channel holds connections for.
   public var addresses: [SocketAddress] {
-    self.state.withLock { $0.subchannels.map(\.address) }
+    self.state.withLockedValue { $0.subchannels.map(\.address) }
   }
 
   /// Starts a unary call with a serialized request. The future never fails: every outcome,
@@ -97,7 +97,9 @@ public final class GRPCChannel: Sendable {
     method.started()
     guard let subchannel = self.pickSubchannel() else {
       let eventLoop = self.group.any()
-      let lastFailure = self.state.withLock { $0.subchannels.lazy.compactMap(\.lastFailure).first }
+      let lastFailure = self.state.withLockedValue {
+        $0.subchannels.lazy.compactMap(\.lastFailure).first
+      }
       let status = GRPCStatus(
         code: .unavailable,
         message: "no connection to \(self.configuration.authority) ("
@@ -136,7 +138,7 @@ public final class GRPCChannel: Sendable {
   /// The connection for the next call: round robin over the ready ones (a connecting one when
   /// none is ready); nil when there is none.
   private func pickSubchannel() -> GRPCSubchannel? {
-    self.state.withLock { state in
+    self.state.withLockedValue { state in
       guard !state.isShutdown else { return nil }
       let subchannels = state.subchannels
       return state.picker.pick(count: subchannels.count) { subchannels[$0].connectivity }
@@ -150,7 +152,7 @@ public final class GRPCChannel: Sendable {
   /// one is up or connecting, otherwise `peer`'s own next connection. Ends it with `status`
   /// when there is none.
   private func reroute(_ call: ClientCall, awayFrom peer: String, otherwise status: GRPCStatus) {
-    let picked = self.state.withLock { state -> GRPCSubchannel? in
+    let picked = self.state.withLockedValue { state -> GRPCSubchannel? in
       guard !state.isShutdown else { return nil }
       let local = state.subchannels.filter { $0.eventLoop === call.eventLoop }
       let others = local.filter { $0.peer != peer }
@@ -172,7 +174,7 @@ public final class GRPCChannel: Sendable {
   /// Stops taking calls, lets the calls in flight finish (their deadlines bound the wait) and
   /// closes every connection.
   public func shutdown() async {
-    let subchannels = self.state.withLock { state in
+    let subchannels = self.state.withLockedValue { state in
       state.isShutdown = true
       state.periodicResolution?.cancel()
       state.periodicResolution = nil
@@ -200,7 +202,7 @@ public final class GRPCChannel: Sendable {
   }
 
   private func reconcile(_ addresses: [SocketAddress]?) {
-    let (current, removed) = self.state.withLock { state in
+    let (current, removed) = self.state.withLockedValue { state in
       guard !state.isShutdown else { return ([GRPCSubchannel](), [GRPCSubchannel]()) }
       guard let addresses, !addresses.isEmpty else { return (state.subchannels, []) }
       var kept: [GRPCSubchannel] = []

@@ -1,6 +1,7 @@
 import GRPCWire
 import Logging
 import NGHTTP2
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -44,7 +45,7 @@ final class GRPCSubchannel: Sendable {
   /// connection that failed), to start it on another connection or end it with the status.
   private let reroute: @Sendable (ClientCall, _ awayFrom: String, _ otherwise: GRPCStatus) -> Void
   private let connectivityValue = Atomic<UInt8>(RoundRobinPicker.Connectivity.connecting.rawValue)
-  private let lastFailureValue = Mutex<String?>(nil)
+  private let lastFailureValue = NIOLockedValueBox<String?>(nil)
   private let state: NIOLoopBoundBox<LoopState>
 
   init(
@@ -74,7 +75,7 @@ final class GRPCSubchannel: Sendable {
   /// Why the last connection attempt failed, until one succeeds: what calls that find no
   /// connection are told (as gRPC clients report the last connection error during backoff).
   var lastFailure: String? {
-    self.lastFailureValue.withLock { $0 }
+    self.lastFailureValue.withLockedValue { $0 }
   }
 
   /// `host:port` of the address.
@@ -203,7 +204,7 @@ final class GRPCSubchannel: Sendable {
     timer.cancel()
     self.state.value.phase = .ready(connection)
     self.state.value.failedAttempts = 0
-    self.lastFailureValue.withLock { $0 = nil }
+    self.lastFailureValue.withLockedValue { $0 = nil }
     self.setConnectivity(.ready)
     for call in waiting where !call.isFinished {
       connection.start(call)
@@ -224,7 +225,7 @@ final class GRPCSubchannel: Sendable {
     self.logger.debug(
       "cannot connect to the server", metadata: ["peer": "\(self.peer)", "error": "\(error)"])
     let failure = "cannot connect to \(self.peer): \(error)"
-    self.lastFailureValue.withLock { $0 = failure }
+    self.lastFailureValue.withLockedValue { $0 = failure }
     // Backing off first takes this address out of the picker, so the waiting calls go to
     // another one (a call picked just before a GOAWAY made this address reconnect) or fail.
     self.scheduleReconnect()

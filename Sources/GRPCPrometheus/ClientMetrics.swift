@@ -1,5 +1,5 @@
+import NIOConcurrencyHelpers
 import Prometheus
-import Synchronization
 
 /// The go-grpc-prometheus client metrics, registered in a swift-prometheus registry.
 ///
@@ -21,7 +21,7 @@ public final class ClientMetrics: Sendable {
   private let handlingSeconds: GRPCMetricFamily
   private let receiveSeconds: GRPCMetricFamily
   private let sendSeconds: GRPCMetricFamily
-  private let methods = Mutex<[GRPCMethod: ClientMethodMetrics]>([:])
+  private let methods = NIOLockedValueBox<[GRPCMethod: ClientMethodMetrics]>([:])
 
   /// Creates the client metrics; nothing is exposed until a method is registered.
   public init(
@@ -70,7 +70,7 @@ public final class ClientMetrics: Sendable {
 
   /// The series of `method`, created at 0 on the first call and returned unchanged afterwards.
   public func method(_ method: GRPCMethod) -> ClientMethodMetrics {
-    self.methods.withLock { methods in
+    self.methods.withLockedValue { methods in
       if let existing = methods[method] {
         return existing
       }

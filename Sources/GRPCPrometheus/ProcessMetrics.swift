@@ -1,5 +1,5 @@
+import NIOConcurrencyHelpers
 import Prometheus
-import Synchronization
 
 /// The `process_*` families of Go's process collector, read from procfs and `getrlimit` on
 /// Linux, with Go's names and HELP texts so existing dashboards keep working.
@@ -16,7 +16,7 @@ public final class ProcessMetrics: Sendable {
   private let residentMemoryBytes: Gauge
   private let startTimeSeconds: Gauge
   /// The CPU time already added to the counter, which can only grow by increments.
-  private let reportedCPUSeconds = Mutex<Double>(0)
+  private let reportedCPUSeconds = NIOLockedValueBox<Double>(0)
 
   /// Registers the families in `registry` and reads the first values.
   public init(registry: PrometheusCollectorRegistry) {
@@ -60,7 +60,7 @@ public final class ProcessMetrics: Sendable {
       self.virtualMemoryBytes.set(to: sample.virtualMemoryBytes)
       self.residentMemoryBytes.set(to: sample.residentMemoryBytes)
       self.startTimeSeconds.set(to: sample.startTimeSeconds)
-      self.reportedCPUSeconds.withLock { reported in
+      self.reportedCPUSeconds.withLockedValue { reported in
         if sample.cpuSeconds > reported {
           self.cpuSeconds.increment(by: sample.cpuSeconds - reported)
           reported = sample.cpuSeconds

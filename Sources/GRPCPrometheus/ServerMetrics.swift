@@ -1,5 +1,5 @@
+import NIOConcurrencyHelpers
 import Prometheus
-import Synchronization
 
 /// The go-grpc-prometheus server metrics, registered in a swift-prometheus registry.
 ///
@@ -18,7 +18,7 @@ public final class ServerMetrics: Sendable {
   private let received: GRPCMetricFamily
   private let sent: GRPCMetricFamily
   private let handlingSeconds: GRPCMetricFamily
-  private let methods = Mutex<[GRPCMethod: ServerMethodMetrics]>([:])
+  private let methods = NIOLockedValueBox<[GRPCMethod: ServerMethodMetrics]>([:])
 
   /// Creates the server metrics; nothing is exposed until a method is registered.
   public init(
@@ -57,7 +57,7 @@ public final class ServerMetrics: Sendable {
 
   /// The series of `method`, created at 0 on the first call and returned unchanged afterwards.
   public func method(_ method: GRPCMethod) -> ServerMethodMetrics {
-    self.methods.withLock { methods in
+    self.methods.withLockedValue { methods in
       if let existing = methods[method] {
         return existing
       }

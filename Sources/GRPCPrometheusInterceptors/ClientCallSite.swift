@@ -1,4 +1,5 @@
 import GRPCPrometheus
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// One call made through ``ClientMetricsInterceptor/recordingCall(to:_:)``.
@@ -11,7 +12,7 @@ final class ClientCallSite: Sendable {
   @TaskLocal static var current: ClientCallSite?
 
   private let intercepted = Atomic<Bool>(false)
-  private let cancelledCalls = Mutex<[ClientCallRecorder]>([])
+  private let cancelledCalls = NIOLockedValueBox<[ClientCallRecorder]>([])
 
   var wasIntercepted: Bool {
     self.intercepted.load(ordering: .relaxed)
@@ -23,11 +24,11 @@ final class ClientCallSite: Sendable {
 
   /// Holds a cancelled call until ``resolveCancelledCalls(as:)`` knows its cause.
   func deferCancelledCall(_ recorder: ClientCallRecorder) {
-    self.cancelledCalls.withLock { $0.append(recorder) }
+    self.cancelledCalls.withLockedValue { $0.append(recorder) }
   }
 
   func resolveCancelledCalls(as code: GRPCCode) {
-    let recorders = self.cancelledCalls.withLock { recorders in
+    let recorders = self.cancelledCalls.withLockedValue { recorders in
       defer { recorders.removeAll() }
       return recorders
     }

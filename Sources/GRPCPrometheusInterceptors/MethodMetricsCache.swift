@@ -1,11 +1,11 @@
 import GRPCCore
 import GRPCPrometheus
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The metric handles of each method descriptor an interceptor has seen, so an RPC costs one
 /// locked dictionary read rather than label building and registry lookups.
 final class MethodMetricsCache<Handles: Sendable>: Sendable {
-  private let handles = Mutex<[MethodDescriptor: Handles]>([:])
+  private let handles = NIOLockedValueBox<[MethodDescriptor: Handles]>([:])
   private let make: @Sendable (GRPCMethod) -> Handles
 
   init(make: @escaping @Sendable (GRPCMethod) -> Handles) {
@@ -19,7 +19,7 @@ final class MethodMetricsCache<Handles: Sendable>: Sendable {
   /// With no registration either, the method is labelled `bidi_stream`, the one shape that
   /// claims nothing about message counts.
   func handles(for descriptor: MethodDescriptor, type: GRPCType? = nil) -> Handles {
-    self.handles.withLock { handles in
+    self.handles.withLockedValue { handles in
       if let cached = handles[descriptor] {
         return cached
       }

@@ -1,22 +1,22 @@
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 
 /// The open client connections, so a shutdown whose grace period ran out can close them.
 final class ConnectionRegistry: Sendable {
-  private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+  private let channels = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
 
   func add(_ channel: any Channel) {
     let id = ObjectIdentifier(channel)
-    self.channels.withLock { $0[id] = channel }
+    self.channels.withLockedValue { $0[id] = channel }
     channel.closeFuture.whenComplete { _ in
-      _ = self.channels.withLock { $0.removeValue(forKey: id) }
+      _ = self.channels.withLockedValue { $0.removeValue(forKey: id) }
     }
   }
 
-  var count: Int { self.channels.withLock { $0.count } }
+  var count: Int { self.channels.withLockedValue { $0.count } }
 
   func closeAll() {
-    for channel in self.channels.withLock({ Array($0.values) }) {
+    for channel in self.channels.withLockedValue({ Array($0.values) }) {
       channel.close(promise: nil)
     }
   }

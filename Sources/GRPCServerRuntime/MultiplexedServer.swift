@@ -1,9 +1,9 @@
 import GRPCPrometheus
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOExtras
 import NIOPosix
-import Synchronization
 
 /// A server for one TCP port on which HTTP/2 connections are gRPC and HTTP/1.1 connections are
 /// answered by an ``HTTP1Router`` (Prometheus `/metrics`, health probes): the cmux set-up of the
@@ -15,7 +15,9 @@ public final class MultiplexedServer: Sendable {
   private let group: any EventLoopGroup
   private let logger: Logger
   private let connections = ConnectionRegistry()
-  private let listener = Mutex<(channel: any Channel, quiescing: ServerQuiescingHelper)?>(nil)
+  private let listener = NIOLockedValueBox<
+    (channel: any Channel, quiescing: ServerQuiescingHelper)?
+  >(nil)
 
   /// Creates a server; every method is registered with the metrics (all series at zero) now.
   public init(
@@ -48,7 +50,7 @@ public final class MultiplexedServer: Sendable {
     }
     .childChannelOption(.maxMessagesPerRead, value: 16)
     let channel = try await bootstrap.bind(host: host, port: port).get()
-    self.listener.withLock { $0 = (channel, quiescing) }
+    self.listener.withLockedValue { $0 = (channel, quiescing) }
     guard let address = channel.localAddress else {
       throw MultiplexedServerError(message: "the listening socket has no local address")
     }
@@ -61,7 +63,7 @@ public final class MultiplexedServer: Sendable {
   /// Stops accepting, asks every connection to finish (GOAWAY; HTTP/1.1 connections close after
   /// their response), waits for in-flight RPCs up to `gracePeriod`, then closes what is left.
   public func shutdown(gracePeriod: Duration) async {
-    guard let (_, quiescing) = self.listener.withLock({ $0.take() }) else { return }
+    guard let (_, quiescing) = self.listener.withLockedValue({ $0.take() }) else { return }
     let drained = self.group.next().makePromise(of: Void.self)
     quiescing.initiateShutdown(promise: drained)
     let deadline = drained.futureResult.eventLoop.scheduleTask(in: TimeAmount(gracePeriod)) {

@@ -1,5 +1,5 @@
+import NIOConcurrencyHelpers
 import ProtoMessages
-import Synchronization
 
 /// The serving status of the server and of each of its services, as `grpc.health.v1.Health`
 /// reports it; watchers hear every change.
@@ -21,7 +21,7 @@ public final class HealthStatusStore: Sendable {
   /// Tells a watcher of a new status; `isFinal` when the server is draining and the watch ends.
   typealias Notify = @Sendable (_ status: Status, _ isFinal: Bool) -> Void
 
-  private let state: Mutex<State>
+  private let state: NIOLockedValueBox<State>
 
   /// Creates a store where the overall status (service name `""`) and every named service are
   /// `SERVING`.
@@ -29,17 +29,17 @@ public final class HealthStatusStore: Sendable {
     var statuses = [String: Status]()
     for service in services { statuses[service] = .serving }
     statuses[""] = .serving
-    self.state = Mutex(State(statuses: statuses))
+    self.state = NIOLockedValueBox(State(statuses: statuses))
   }
 
   /// The status of a service (`""` for the whole server); `nil` for a service the server lacks.
   public func status(of service: String) -> Status? {
-    self.state.withLock { $0.statuses[service] }
+    self.state.withLockedValue { $0.statuses[service] }
   }
 
   /// Sets one service's status and tells its watchers.
   public func setStatus(_ status: Status, for service: String) {
-    let notified = self.state.withLock { state -> [Notify] in
+    let notified = self.state.withLockedValue { state -> [Notify] in
       guard state.statuses[service] != status else { return [] }
       state.statuses[service] = status
       return state.watchers.values.filter { $0.service == service }.map(\.notify)
@@ -50,7 +50,7 @@ public final class HealthStatusStore: Sendable {
   /// Marks every service `NOT_SERVING` (the server is draining; load balancers should move on),
   /// tells every watcher, and ends the watches so they do not hold the drain up.
   public func enterDraining() {
-    let watchers = self.state.withLock { state -> [Watcher] in
+    let watchers = self.state.withLockedValue { state -> [Watcher] in
       for service in state.statuses.keys { state.statuses[service] = .notServing }
       defer { state.watchers = [:] }
       return Array(state.watchers.values)
@@ -63,7 +63,7 @@ public final class HealthStatusStore: Sendable {
   func watch(
     _ service: String, notify: @escaping Notify
   ) -> (id: Int, current: Status) {
-    self.state.withLock { state in
+    self.state.withLockedValue { state in
       let id = state.nextWatcherID
       state.nextWatcherID += 1
       state.watchers[id] = Watcher(service: service, notify: notify)
@@ -72,6 +72,6 @@ public final class HealthStatusStore: Sendable {
   }
 
   func unwatch(_ id: Int) {
-    _ = self.state.withLock { $0.watchers.removeValue(forKey: id) }
+    _ = self.state.withLockedValue { $0.watchers.removeValue(forKey: id) }
   }
 }
