@@ -84,7 +84,8 @@ test-tsan: deps
 	  GRPC_PROMETHEUS_PYTHON=$(CURDIR)/$(VENV)/bin/python \
 	  $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan \
 	    --skip EchoServerTests --skip GRPCPrometheusInterceptorsTests
-	TSAN_OPTIONS=halt_on_error=1 ECHO_THREADS=2 ECHO_SERVER_SANITIZED=1 GRPC_PROMETHEUS_SOAK_SECONDS=10 \
+	TSAN_OPTIONS=halt_on_error=1 ECHO_THREADS=2 ECHO_TIME_SCALE=3 ECHO_SERVER_SANITIZED=1 \
+	  GRPC_PROMETHEUS_SOAK_SECONDS=10 \
 	  ECHO_SERVER_BIN=$(CURDIR)/.build-tsan/debug/EchoServer \
 	  ECHO_CLIENT_BIN=$(CURDIR)/.build-tsan/debug/EchoClient \
 	  $(VENV)/bin/python -m pytest -q Tests/interop

@@ -22,8 +22,9 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
   private enum Phase {
     /// Between requests.
     case idle
-    /// A request's first bytes are in, its head is not complete yet.
-    case head(bytes: Int)
+    /// A request's first bytes are in, its head is not complete yet; `lineLength` once the
+    /// request line's line feed has arrived.
+    case head(bytes: Int, lineLength: Int?)
     /// The head is parsed; the body, `bytes` of it so far, has not ended.
     case body(bytes: Int)
     /// The connection is being ended: nothing more is read.
@@ -69,14 +70,16 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
 
   // MARK: Events from HTTP1RequestBytes (in front of the decoder)
 
-  /// `count` bytes arrived and are about to be parsed.
-  func bytesArriving(_ count: Int, context: ChannelHandlerContext) {
+  /// `buffer` arrived and is about to be parsed.
+  func bytesArriving(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
     switch self.phase {
     case .idle:
-      self.phase = .head(bytes: count)
+      self.phase = .head(bytes: buffer.readableBytes, lineLength: Self.lineFeed(in: buffer))
       self.setDeadline(.head, context: context)
-    case .head(let bytes):
-      self.phase = .head(bytes: bytes + count)
+    case .head(let bytes, let lineLength):
+      self.phase = .head(
+        bytes: bytes + buffer.readableBytes,
+        lineLength: lineLength ?? Self.lineFeed(in: buffer).map { bytes + $0 })
     case .body, .refusing:
       break
     }
@@ -85,8 +88,8 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
   /// The bytes announced by ``bytesArriving(_:context:)`` are parsed: a head still incomplete
   /// after them is over the limit if they took it past ``HTTP1ConnectionLimits/maxHeadBytes``.
   func bytesParsed(context: ChannelHandlerContext) {
-    guard case .head(let bytes) = self.phase, bytes > self.limits.maxHeadBytes else { return }
-    self.refuse(Self.headTooLarge(self.limits.maxHeadBytes), context: context)
+    guard case .head(let bytes, _) = self.phase, bytes > self.limits.maxHeadBytes else { return }
+    self.refuse(self.headTooLarge(), context: context)
   }
 
   // MARK: Inbound
@@ -135,7 +138,7 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
     // Answered here rather than by NIO's error handler, which leaves the connection open.
     let answer: HTTP1Response =
       error == .headerOverflow
-      ? Self.headTooLarge(self.limits.maxHeadBytes)
+      ? self.headTooLarge()
       : .text(.badRequest, "malformed HTTP/1.1 request: \(error)\n")
     self.refuse(answer, context: context)
   }
@@ -289,8 +292,20 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
     self.timer = nil
   }
 
-  private static func headTooLarge(_ limit: Int) -> HTTP1Response {
-    .text(.requestHeaderFieldsTooLarge, "the request head is over \(limit) bytes\n")
+  /// `431`, or `414` while the request line itself has not ended (RFC 9112 §3: a target longer
+  /// than the server will parse).
+  private func headTooLarge() -> HTTP1Response {
+    let limit = self.limits.maxHeadBytes
+    if case .head(_, let lineLength) = self.phase, lineLength ?? .max > limit {
+      return .text(
+        .uriTooLong, "the request target is too long: the request line is over \(limit) bytes\n")
+    }
+    return .text(.requestHeaderFieldsTooLarge, "the request head is over \(limit) bytes\n")
+  }
+
+  /// Where the first line feed of `buffer` is, from its first readable byte.
+  private static func lineFeed(in buffer: ByteBuffer) -> Int? {
+    buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")).map { $0 - buffer.readerIndex }
   }
 
   private static func bodyTooLarge(_ limit: Int) -> HTTP1Response {
@@ -334,7 +349,7 @@ final class HTTP1RequestBytes: ChannelInboundHandler {
       return
     }
     guard !self.requestGuard.isRefusing else { return }
-    self.requestGuard.bytesArriving(self.unwrapInboundIn(data).readableBytes, context: guardContext)
+    self.requestGuard.bytesArriving(self.unwrapInboundIn(data), context: guardContext)
     context.fireChannelRead(data)
     self.requestGuard.bytesParsed(context: guardContext)
   }

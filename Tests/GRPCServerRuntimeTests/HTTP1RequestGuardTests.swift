@@ -236,6 +236,19 @@ struct HTTP1RequestGuardTests {
     #expect(!connection.isOpen)
   }
 
+  /// The head limit used to answer 431 here too, which blames the headers.
+  @Test("a request line over the head limit gets 414 (RFC 9112 §3), in pieces as well")
+  func targetTooLong() throws {
+    let connection = try Connection()
+    try connection.send("GET /echo?m=" + String(repeating: "a", count: 600))
+    #expect(connection.isOpen)
+    try? connection.send(String(repeating: "a", count: 600) + " HTTP/1.1\r\n\r\n")
+    let answer = try connection.written()
+    #expect(Self.statuses(answer) == ["414"])
+    #expect(answer.contains("the request target is too long: the request line is over 1024 bytes"))
+    #expect(!connection.isOpen)
+  }
+
   @Test("a large body in the same read as its head is not counted as head")
   func bodyWithHead() throws {
     let connection = try Connection()

@@ -38,12 +38,15 @@ PROTO_FILES = [
     "grpc/reflection/v1alpha/reflection.proto",
 ]
 
+#: What the suite's timeouts are multiplied by: `make test-tsan` sets 3, its ThreadSanitizer
+#: builds running several times slower than the debug build.
+TIME_SCALE = float(os.environ.get("ECHO_TIME_SCALE", "1"))
 #: Timeout (seconds) for every RPC issued by this suite.
-RPC_TIMEOUT = 5.0
+RPC_TIMEOUT = 5.0 * TIME_SCALE
 #: How long to wait for the server to log that it listens.
-STARTUP_TIMEOUT = 10.0
+STARTUP_TIMEOUT = 10.0 * TIME_SCALE
 #: How long to wait for the server to exit after SIGTERM when nothing is in flight.
-EXIT_TIMEOUT = 10.0
+EXIT_TIMEOUT = 10.0 * TIME_SCALE
 
 ECHO_SERVICE = "proto.EchoService"
 UNARY = f"/{ECHO_SERVICE}/EchoService"

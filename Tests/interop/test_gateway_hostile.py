@@ -444,8 +444,6 @@ def assert_bad_reply_answered(gateway: EchoClientProcess, status: int, says: str
 # ---- Requests over the limits -------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="defect: a 1 MB request target gets 431 (request head "
-                   "too large) instead of 414 URI Too Long, RFC 9112 section 3")
 def test_query_of_a_megabyte_gets_414_and_the_connection_closes(gateway):
     """RFC 9112 section 3: a request-target longer than the server will parse MUST get 414; the
     rest of a megabyte is not worth reading, so the connection then closes."""

@@ -8,7 +8,7 @@ import time
 import grpc
 import pytest
 
-from conftest import BIDI, UNARY, RequestQueue, deser, grpc_frame, ser
+from conftest import BIDI, TIME_SCALE, UNARY, RequestQueue, deser, grpc_frame, ser
 from h2client import GRPC_HEADERS, H2Client
 
 
@@ -122,7 +122,8 @@ def test_idle_connections_do_not_delay_exit(server_factory, protos):
     SIGTERM: the server exits promptly, without waiting out the 5 s grace period."""
     import http.client
 
-    srv = server_factory("--grace-period", "5")
+    grace = 5 * TIME_SCALE
+    srv = server_factory("--grace-period", str(grace))
     host, port = srv.address.rsplit(":", 1)
     keep_alive = http.client.HTTPConnection(host, int(port), timeout=5)
     keep_alive.request("GET", "/healthz")
@@ -135,6 +136,6 @@ def test_idle_connections_do_not_delay_exit(server_factory, protos):
         assert rpc(protos.Message(message="u"), timeout=5).message == "echo u"
         srv.sigterm()
         started = time.monotonic()
-        assert srv.wait(5) == 0
-        assert time.monotonic() - started < 2.0
+        assert srv.wait(grace) == 0
+        assert time.monotonic() - started < 2.0 * TIME_SCALE
     keep_alive.close()
