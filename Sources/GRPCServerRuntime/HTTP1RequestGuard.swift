@@ -1,6 +1,12 @@
 import NIOCore
 import NIOHTTP1
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Holds every HTTP/1.1 request on a connection to ``HTTP1ConnectionLimits`` and ends the
 /// connection when a client breaks them or sends what cannot be parsed: the client gets one
 /// answer that says what was wrong (`400`, `408`, `413`, `431`) with `Connection: close`, after the
@@ -305,7 +311,12 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
 
   /// Where the first line feed of `buffer` is, from its first readable byte.
   private static func lineFeed(in buffer: ByteBuffer) -> Int? {
-    buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")).map { $0 - buffer.readerIndex }
+    buffer.withUnsafeReadableBytes { bytes in
+      guard let base = bytes.baseAddress,
+        let found = memchr(base, Int32(UInt8(ascii: "\n")), bytes.count)
+      else { return nil }
+      return base.distance(to: UnsafeRawPointer(found))
+    }
   }
 
   private static func bodyTooLarge(_ limit: Int) -> HTTP1Response {

@@ -46,7 +46,7 @@ public enum GRPCMetadata {
 
   /// The same for a name as nghttp2 delivers it (lower-case bytes).
   public static func isBinaryHeader(utf8 name: UnsafeRawBufferPointer) -> Bool {
-    name.count > 4 && name[(name.count - 4)...].elementsEqual("-bin".utf8)
+    name.count > 4 && UnsafeRawBufferPointer(rebasing: name[(name.count - 4)...]).equals("-bin")
   }
 
   /// Encodes a binary metadata value for the wire: base64 without padding, which the
