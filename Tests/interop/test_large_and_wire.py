@@ -14,6 +14,9 @@ import pytest
 from conftest import (
     BIDI, CLIENT_STREAM, RPC_TIMEOUT, SERVER_STREAM, UNARY, RequestQueue, deser, grpc_frame, ser,
 )
+
+#: The deadline of the calls that move megabytes.
+LARGE_TIMEOUT = 3 * RPC_TIMEOUT
 from h2client import GRPC_HEADERS, H2Client
 
 UNLIMITED = [("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)]
@@ -32,7 +35,8 @@ def test_server_stream_1000_large_replies_flow_control(big_channel, protos):
     rpc = big_channel.unary_stream(SERVER_STREAM, request_serializer=ser,
                                    response_deserializer=deser(protos.Message))
     count = 0
-    for reply in rpc(protos.StreamingEchoRequest(message=text, count=1000), timeout=15):
+    request = protos.StreamingEchoRequest(message=text, count=1000)
+    for reply in rpc(request, timeout=LARGE_TIMEOUT):
         assert reply.message == "echo " + text
         count += 1
     assert count == 1000
@@ -42,7 +46,7 @@ def test_client_stream_large_total(big_channel, protos):
     chunk = "y" * 200_000
     rpc = big_channel.stream_unary(CLIENT_STREAM, request_serializer=ser,
                                    response_deserializer=deser(protos.Message))
-    reply = rpc(iter(protos.Message(message=chunk) for _ in range(15)), timeout=15)
+    reply = rpc(iter(protos.Message(message=chunk) for _ in range(15)), timeout=LARGE_TIMEOUT)
     assert reply.message == "echo " + " ".join([chunk] * 15)
 
 
@@ -50,7 +54,7 @@ def test_bidi_large_messages_interleaved(big_channel, protos):
     requests = RequestQueue(idle=RPC_TIMEOUT)
     call = big_channel.stream_stream(BIDI, request_serializer=ser,
                                      response_deserializer=deser(protos.Message))(
-        requests, timeout=15)
+        requests, timeout=LARGE_TIMEOUT)
     for i in range(5):
         text = str(i) * 1_000_000
         requests.put(protos.Message(message=text))
@@ -64,10 +68,10 @@ def test_default_limit_exact(big_channel, protos):
     assert at_limit.ByteSize() == DEFAULT_LIMIT
     rpc = big_channel.unary_unary(UNARY, request_serializer=ser,
                                   response_deserializer=deser(protos.Message))
-    assert len(rpc(at_limit, timeout=15).message) == DEFAULT_LIMIT - 5 + 5
+    assert len(rpc(at_limit, timeout=LARGE_TIMEOUT).message) == DEFAULT_LIMIT - 5 + 5
     over = protos.Message(message="a" * (DEFAULT_LIMIT - 4))
     with pytest.raises(grpc.RpcError) as info:
-        rpc(over, timeout=15)
+        rpc(over, timeout=LARGE_TIMEOUT)
     assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
