@@ -79,7 +79,7 @@ final class ClientCall {
   /// and only once (gRPC's transparent retry). If so, the call is detached from its stream;
   /// the caller starts it elsewhere. It still counts once in the metrics.
   func takeRetry(afterClose errorCode: UInt32) -> Bool {
-    guard !self.isFinished, !self.isRetried, errorCode == Self.refusedStream,
+    guard !self.isFinished, !self.isRetried, errorCode == HTTP2ErrorCode.refusedStream,
       !self.reader.hasResponse
     else { return false }
     self.isRetried = true
@@ -110,11 +110,6 @@ final class ClientCall {
         status: status, message: message, metadata: self.reader.metadata, peer: peer,
         elapsed: elapsed, isServerStatus: isServerStatus))
   }
-}
-
-extension ClientCall {
-  /// HTTP/2's REFUSED_STREAM error code.
-  static let refusedStream: UInt32 = 7
 }
 
 @available(*, unavailable)

@@ -92,7 +92,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
   func reset(streamID: Int32) {
     self.calls.removeValue(forKey: streamID)
     do {
-      try self.session.resetStream(streamID: streamID, errorCode: 8)
+      try self.session.resetStream(streamID: streamID, errorCode: HTTP2ErrorCode.cancel)
     } catch {
       self.logger.debug("RST_STREAM failed", metadata: ["error": "\(error)"])
     }
@@ -104,9 +104,6 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
     self.isGoingAway = true
     self.closeIfDone()
   }
-
-  /// The number of calls in flight.
-  var activeCallCount: Int { self.calls.count }
 
   // MARK: Channel events
 

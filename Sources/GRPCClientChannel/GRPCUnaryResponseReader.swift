@@ -69,7 +69,8 @@ public struct GRPCUnaryResponseReader: Sendable {
   /// status, or a reply it could not accept).
   public typealias Outcome = (status: GRPCStatus, message: ByteBuffer?, isServerStatus: Bool)
 
-  /// The outcome once the stream has closed with HTTP/2 error code `errorCode` (0: normally).
+  /// The outcome once the stream has closed with HTTP/2 error code `errorCode` (an
+  /// ``HTTP2ErrorCode``; `noError` when it closed normally).
   public func finish(errorCode: UInt32) -> Outcome {
     if let wireError = self.wireError {
       return (Self.status(for: wireError), nil, false)
@@ -87,7 +88,7 @@ public struct GRPCUnaryResponseReader: Sendable {
     }
     guard let status = self.status else {
       return (
-        errorCode == 0
+        errorCode == HTTP2ErrorCode.noError
           ? GRPCStatus(code: .internalError, message: "the server sent no grpc-status")
           : Self.statusForReset(errorCode), nil, false
       )
@@ -119,9 +120,9 @@ public struct GRPCUnaryResponseReader: Sendable {
   /// processed it (safe to retry), CANCEL that it was cancelled; anything else is a failure.
   static func statusForReset(_ errorCode: UInt32) -> GRPCStatus {
     switch errorCode {
-    case 0, 7:
+    case HTTP2ErrorCode.noError, HTTP2ErrorCode.refusedStream:
       GRPCStatus(code: .unavailable, message: "the server closed the stream without a response")
-    case 8:
+    case HTTP2ErrorCode.cancel:
       GRPCStatus(code: .cancelled, message: "the stream was cancelled")
     default:
       GRPCStatus(

@@ -57,9 +57,6 @@ public final class MultiplexedServer: Sendable {
     return address
   }
 
-  /// The number of open client connections.
-  public var connectionCount: Int { self.connections.count }
-
   /// Stops accepting, asks every connection to finish (GOAWAY; HTTP/1.1 connections close after
   /// their response), waits for in-flight RPCs up to `gracePeriod`, then closes what is left.
   public func shutdown(gracePeriod: Duration) async {

@@ -14,35 +14,6 @@ enum Base64 {
     return values
   }()
 
-  /// Encodes `bytes`, with or without `=` padding.
-  static func encode(_ bytes: some Collection<UInt8>, padding: Bool) -> String {
-    let fullGroups = bytes.count / 3
-    let remainder = bytes.count % 3
-    let tail = remainder == 0 ? 0 : (padding ? 4 : remainder + 1)
-    return String(unsafeUninitializedCapacity: fullGroups * 4 + tail) { output in
-      var written = 0
-      var iterator = bytes.makeIterator()
-      while let first = iterator.next() {
-        let second = iterator.next()
-        let third = iterator.next()
-        let group = UInt32(first) << 16 | UInt32(second ?? 0) << 8 | UInt32(third ?? 0)
-        let characters = second == nil ? 2 : (third == nil ? 3 : 4)
-        for position in 0..<4 {
-          if position < characters {
-            let index = Int((group >> (18 - 6 * UInt32(position))) & 0x3F)
-            output[written] = Self.alphabet[index]
-          } else if padding {
-            output[written] = UInt8(ascii: "=")
-          } else {
-            break
-          }
-          written += 1
-        }
-      }
-      return written
-    }
-  }
-
   /// Decodes padded or unpadded base64; nil for any byte outside the alphabet, misplaced
   /// padding, or a length no encoder produces.
   static func decode(_ text: some StringProtocol) -> [UInt8]? {

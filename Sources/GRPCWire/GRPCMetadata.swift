@@ -49,12 +49,6 @@ public enum GRPCMetadata {
     name.count > 4 && UnsafeRawBufferPointer(rebasing: name[(name.count - 4)...]).equals("-bin")
   }
 
-  /// Encodes a binary metadata value for the wire: base64 without padding, which the
-  /// specification asks senders to emit.
-  public static func encodeBinaryValue(_ bytes: some Collection<UInt8>) -> String {
-    Base64.encode(bytes, padding: false)
-  }
-
   /// Decodes a binary metadata value, padded or not (the specification requires accepting
   /// both); nil if it is not base64.
   public static func decodeBinaryValue(_ value: some StringProtocol) -> [UInt8]? {

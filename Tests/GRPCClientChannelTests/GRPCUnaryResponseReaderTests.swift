@@ -68,8 +68,8 @@ struct GRPCUnaryResponseReaderTests {
   @Test("resets: REFUSED_STREAM is UNAVAILABLE, CANCEL is CANCELLED, others INTERNAL")
   func resets() {
     let reader = GRPCUnaryResponseReader(maxMessageSize: 100)
-    #expect(reader.finish(errorCode: 7).status.code == .unavailable)
-    #expect(reader.finish(errorCode: 8).status.code == .cancelled)
+    #expect(reader.finish(errorCode: HTTP2ErrorCode.refusedStream).status.code == .unavailable)
+    #expect(reader.finish(errorCode: HTTP2ErrorCode.cancel).status.code == .cancelled)
     #expect(reader.finish(errorCode: 2).status.code == .internalError)
   }
 

@@ -39,16 +39,14 @@ import Testing
     ("fooba", "Zm9vYmE", "Zm9vYmE="),
     ("foobar", "Zm9vYmFy", "Zm9vYmFy"),
   ])
-  func binaryValuesInBothPaddings(plain: String, unpadded: String, padded: String) {
+  func decodesBinaryValuesInBothPaddings(plain: String, unpadded: String, padded: String) {
     let bytes = Array(plain.utf8)
-    #expect(GRPCMetadata.encodeBinaryValue(bytes) == unpadded)
     #expect(GRPCMetadata.decodeBinaryValue(unpadded) == bytes)
     #expect(GRPCMetadata.decodeBinaryValue(padded) == bytes)
   }
 
-  @Test func binaryValueUsesTheStandardAlphabet() {
+  @Test func binaryValueDecodesTheStandardAlphabet() {
     let bytes: [UInt8] = [0xFB, 0xFF, 0xBF, 0x00, 0x10]
-    #expect(GRPCMetadata.encodeBinaryValue(bytes) == "+/+/ABA")
     #expect(GRPCMetadata.decodeBinaryValue("+/+/ABA") == bytes)
     #expect(GRPCMetadata.decodeBinaryValue("+/+/ABA=") == bytes)
   }

@@ -12,11 +12,16 @@ struct NGHTTP2SessionLifecycleTests {
     try pair.exchange()
     #expect(pair.server.openStreamCount == 1)
 
-    try pair.client.resetStream(streamID: streamID, errorCode: 8)
+    try pair.client.resetStream(streamID: streamID, errorCode: HTTP2ErrorCode.cancel)
     try pair.exchange()
 
-    #expect(pair.serverEvents.events(of: streamID).last == .closed(streamID, errorCode: 8))
-    #expect(pair.clientEvents.events(of: streamID) == [.closed(streamID, errorCode: 8)])
+    #expect(
+      pair.serverEvents.events(of: streamID).last
+        == .closed(streamID, errorCode: HTTP2ErrorCode.cancel))
+    #expect(
+      pair.clientEvents.events(of: streamID) == [
+        .closed(streamID, errorCode: HTTP2ErrorCode.cancel)
+      ])
     // The server's late reply is refused, not sent.
     #expect(throws: NGHTTP2Error.self) {
       try pair.server.submitResponseHeaders(
