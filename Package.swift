@@ -250,6 +250,7 @@ let package = Package(
         "GRPCPrometheus",
         "NGHTTP2",
         "ProtoMessages",
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: nio),
         .product(name: "NIOEmbedded", package: nio),

@@ -36,7 +36,7 @@ public final class EchoGateway: Sendable {
     self.channel = GRPCChannel(
       configuration: configuration.channel,
       group: self.group,
-      interceptors: [ClientMetricsInterceptor(metrics: ClientMetrics(registry: registry))],
+      interceptors: [ClientMetrics(registry: registry)],
       logger: logger)
     self.httpMetrics = HTTPServerMetrics(
       registry: registry, routes: GatewayRoute.paths,

@@ -49,7 +49,8 @@ public final class EchoServer: Sendable {
     self.server = MultiplexedServer(
       methods: methods,
       http1Router: http,
-      metrics: ServerMetrics(registry: registry),
+      interceptors: [ServerMetrics(registry: registry)]
+        + (logger.logLevel <= .debug ? [ServerCallLogging(logger: logger)] : []),
       configuration: configuration.runtime,
       group: self.group,
       logger: logger)

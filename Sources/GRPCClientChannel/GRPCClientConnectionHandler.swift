@@ -8,7 +8,7 @@ import NIOCore
 ///
 /// Frames submitted while reading leave in one write and flush at the end of the read burst;
 /// frames submitted outside one (a new call) leave in one flush at the end of the event-loop
-/// tick, so a burst of calls shares a write.
+/// tick, so a burst of calls shares a write (``NGHTTP2ChannelIO``, shared with the server).
 final class GRPCClientConnectionHandler: ChannelInboundHandler {
   typealias InboundIn = ByteBuffer
   typealias OutboundOut = ByteBuffer
@@ -30,16 +30,12 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
   private let authority: String
   private let logger: Logger
   private let events: Events
-  private let session: NGHTTP2Session
-  private var context: ChannelHandlerContext?
+  private let io: NGHTTP2ChannelIO
   private var calls = NGHTTP2StreamMap<ClientCall>()
-  private var isReading = false
-  private var flushScheduled = false
   /// After GOAWAY (or a shutdown), the connection closes once its last call ends.
   private(set) var isGoingAway = false
   private var hasServerSettings = false
   private var allocator = ByteBufferAllocator()
-  private var output = NGHTTP2OutputBuffer(allocator: ByteBufferAllocator())
 
   init(
     peer: String, authority: String, settings: NGHTTP2Settings, logger: Logger, events: Events
@@ -48,14 +44,16 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
     self.authority = authority
     self.logger = logger
     self.events = events
-    self.session = NGHTTP2Session(role: .client, settings: settings)
+    self.io = NGHTTP2ChannelIO(session: NGHTTP2Session(role: .client, settings: settings))
   }
+
+  private var session: NGHTTP2Session { self.io.session }
 
   // MARK: Calls
 
   /// Opens a stream for `call` and queues its request; the response completes the call.
   func start(_ call: ClientCall) {
-    guard !self.isGoingAway, self.context != nil else {
+    guard !self.isGoingAway, self.io.context != nil else {
       call.finish(
         GRPCStatus(code: .unavailable, message: "the connection to \(self.peer) is closing"),
         message: nil, peer: self.peer)
@@ -85,7 +83,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
         message: nil, peer: self.peer)
       return
     }
-    self.outputQueued()
+    self.io.outputQueued()
   }
 
   /// Cancels a stream (RST_STREAM CANCEL); its call has already been finished by the caller.
@@ -96,7 +94,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
     } catch {
       self.logger.debug("RST_STREAM failed", metadata: ["error": "\(error)"])
     }
-    self.outputQueued()
+    self.io.outputQueued()
   }
 
   /// Takes no more calls and closes once those in flight have ended.
@@ -108,39 +106,38 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
   // MARK: Channel events
 
   func handlerAdded(context: ChannelHandlerContext) {
-    self.context = context
     self.allocator = context.channel.allocator
-    self.output = NGHTTP2OutputBuffer(allocator: context.channel.allocator)
-    self.session.delegate = self
+    self.io.attach(to: context, delegate: self)
   }
 
   func channelActive(context: ChannelHandlerContext) {
-    self.flush()  // The preface and SETTINGS.
+    self.io.flush()  // The preface and SETTINGS.
     context.fireChannelActive()
   }
 
   func handlerRemoved(context: ChannelHandlerContext) {
-    self.context = nil
+    self.io.detach()
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-    let buffer = self.unwrapInboundIn(data)
-    self.isReading = true
     do {
-      try self.session.receive(buffer)
+      try self.io.read(self.unwrapInboundIn(data))
     } catch {
       self.logger.info(
         "closing the connection to the server after a protocol error",
         metadata: ["peer": "\(self.peer)", "error": "\(error)"])
-      self.isReading = false
-      self.flush()
+      self.io.flush()
       context.close(promise: nil)
     }
   }
 
   func channelReadComplete(context: ChannelHandlerContext) {
-    self.isReading = false
-    self.flush()
+    self.io.readComplete()
+  }
+
+  func channelWritabilityChanged(context: ChannelHandlerContext) {
+    self.io.writabilityChanged()
+    context.fireChannelWritabilityChanged()
   }
 
   func channelInactive(context: ChannelHandlerContext) {
@@ -162,47 +159,29 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
     context.close(promise: nil)
   }
 
-  // MARK: Output
-
-  private func flush() {
-    guard let context = self.context else { return }
-    do {
-      if let frames = try self.output.drain(self.session) {
-        context.writeAndFlush(self.wrapOutboundOut(frames), promise: nil)
-      }
-    } catch {
-      self.logger.info("closing the connection to the server", metadata: ["error": "\(error)"])
-      context.close(promise: nil)
-      return
-    }
-    let finished = !self.session.wantsRead && !self.session.wantsWrite
-    if finished || (self.isGoingAway && self.calls.isEmpty) {
-      context.close(promise: nil)
-    }
-  }
-
-  private func outputQueued() {
-    guard !self.isReading, !self.flushScheduled, let context = self.context else { return }
-    self.flushScheduled = true
-    let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-    context.eventLoop.execute {
-      handler.value.flushScheduled = false
-      handler.value.flush()
-    }
-  }
-
   /// A connection going away closes at the next flush once its last call has ended; events
   /// come from inside nghttp2, where flushing is not allowed, so the flush is queued.
   private func closeIfDone() {
     if self.isGoingAway && self.calls.isEmpty {
-      self.outputQueued()
+      self.io.outputQueued()
     }
   }
 }
 
 // MARK: - HTTP/2 events
 
-extension GRPCClientConnectionHandler: NGHTTP2SessionDelegate {
+extension GRPCClientConnectionHandler: NGHTTP2ChannelIODelegate {
+  func channelIODidFlush(sessionFinished: Bool) {
+    if sessionFinished || (self.isGoingAway && self.calls.isEmpty) {
+      self.io.context?.close(promise: nil)
+    }
+  }
+
+  func channelIODidFail(_ error: NGHTTP2Error) {
+    self.logger.info("closing the connection to the server", metadata: ["error": "\(error)"])
+    self.io.context?.close(promise: nil)
+  }
+
   func didReceiveHeaders(streamID: Int32, headers: NGHTTP2HeaderBlock, endStream: Bool) {
     self.calls[streamID]?.reader.receive(headers)
   }

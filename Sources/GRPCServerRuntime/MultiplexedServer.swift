@@ -19,16 +19,17 @@ public final class MultiplexedServer: Sendable {
     (channel: any Channel, quiescing: ServerQuiescingHelper)?
   >(nil)
 
-  /// Creates a server; every method is registered with the metrics (all series at zero) now.
+  /// Creates a server; every method is bound to the interceptors now (so the metrics have all
+  /// their series, at zero, before the first call).
   public init(
     methods: [RPCMethodDefinition],
     http1Router: HTTP1Router,
-    metrics: ServerMetrics,
+    interceptors: [any GRPCServerInterceptor],
     configuration: ServerRuntimeConfiguration = .defaults,
     group: any EventLoopGroup,
     logger: Logger
   ) {
-    self.router = RPCRouter(methods: methods, metrics: metrics)
+    self.router = RPCRouter(methods: methods, interceptors: interceptors)
     self.http1Router = http1Router
     self.configuration = configuration
     self.group = group

@@ -20,6 +20,8 @@ public final class ServerCall {
   private let timeout: Duration?
   /// The event loop of the connection; the call must be used on it.
   public let eventLoop: any EventLoop
+  /// The client's address, as NIO spells it (`[IPv4]127.0.0.1/127.0.0.1:54321`).
+  public let peer: String
   /// Metadata sent with the response headers; set it before the first message or the finish.
   public var initialMetadata: [(name: String, value: String)] = []
   /// Metadata sent with the status in the trailers.
@@ -42,7 +44,6 @@ public final class ServerCall {
 
   let streamID: Int32
   let route: RPCRouter.Route
-  var metrics: ServerMethodMetrics { self.route.metrics }
   private let startTime: NIODeadline
   let responseEncoding: GRPCMessageEncoding
   /// `unowned(unsafe)` (a plain pointer, no reference counting on the hot path) is sound because
@@ -65,6 +66,7 @@ public final class ServerCall {
     timeout: Duration?,
     responseEncoding: GRPCMessageEncoding,
     connection: GRPCConnectionHandler,
+    peer: String,
     eventLoop: any EventLoop,
     startTime: NIODeadline,
     dispatch: CallDispatch,
@@ -79,6 +81,7 @@ public final class ServerCall {
     self.timeout = timeout
     self.responseEncoding = responseEncoding
     self.connection = connection
+    self.peer = peer
     self.eventLoop = eventLoop
     self.startTime = startTime
   }
@@ -127,7 +130,7 @@ public final class ServerCall {
     }
     if !self.headersSent { self.sendHeaders() }
     self.connection.sendData(framed, on: self)
-    self.metrics.sentMessage()
+    self.route.observer.sentMessage(on: self)
   }
 
   /// Ends the call with a status (trailers-only when nothing was sent yet).
@@ -143,9 +146,9 @@ public final class ServerCall {
     } else {
       self.headersSent = true
       let headers = self.responseHeaderFields() + self.trailerFields(for: status)
-      self.connection.sendTrailersOnly(NGHTTP2HeaderList(headers), on: self)
+      self.connection.sendHeaders(NGHTTP2HeaderList(headers), endStream: true, on: self)
     }
-    self.metrics.handled(GRPCCode(status.code), after: self.startTime.elapsed)
+    self.route.observer.finished(self, with: status, after: self.startTime.elapsed)
   }
 
   /// Marks the call as ended by the peer or the connection; nothing more is sent. A client
@@ -159,8 +162,15 @@ public final class ServerCall {
     if self.readyHandler != nil { self.readyHandler = nil }
     let elapsed = self.startTime.elapsed
     let code = self.timeout.map { RPCDeadline.codeForEarlyEnd(after: elapsed, timeout: $0) }
-    self.metrics.handled(code ?? .canceled, after: elapsed)
+    self.route.observer.finished(
+      self, with: code == .deadlineExceeded ? Self.clientDeadlinePassed : Self.clientCancelled,
+      after: elapsed)
   }
+
+  private static let clientCancelled = GRPCStatus(
+    code: .cancelled, message: "the client cancelled the call")
+  private static let clientDeadlinePassed = GRPCStatus(
+    code: .deadlineExceeded, message: "the client's deadline passed")
 
   private func sendHeaders() {
     self.headersSent = true
@@ -168,7 +178,7 @@ public final class ServerCall {
     self.connection.sendHeaders(
       plain
         ? self.connection.plainResponseHeaders : NGHTTP2HeaderList(self.responseHeaderFields()),
-      on: self)
+      endStream: false, on: self)
   }
 
   /// The trailers of a successful call without metadata, encoded once for every call.

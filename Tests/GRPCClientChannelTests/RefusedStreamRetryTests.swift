@@ -95,7 +95,7 @@ struct RefusedStreamRetryTests {
       let registry = PrometheusCollectorRegistry()
       let channel = GRPCChannel(
         configuration: configuration, group: group,
-        interceptors: [ClientMetricsInterceptor(metrics: ClientMetrics(registry: registry))],
+        interceptors: [ClientMetrics(registry: registry)],
         logger: Logger(label: "test"))
       await channel.start()
       let method = channel.method(EchoRequests.method)

@@ -20,7 +20,7 @@ struct RPCRouterTests {
           method: Self.echo, handler: .unary { payload, call in call.send(payload) }),
         RPCMethodDefinition(method: Self.bidi, handler: .stream { NoOpStreamHandler() }),
       ],
-      metrics: ServerMetrics(registry: registry))
+      interceptors: [ServerMetrics(registry: registry)])
   }
 
   @Test("a served path routes to its method and handler")
@@ -48,11 +48,13 @@ struct RPCRouterTests {
   }
 
   @Test("metrics of different unknown paths land in the same series")
-  func unknownSharesSeries() {
+  func unknownSharesSeries() throws {
     let registry = PrometheusCollectorRegistry()
     let router = Self.makeRouter(registry)
-    router.route("/a/b").metrics.started()
-    router.route("/c/d").metrics.started()
+    for path in ["/a/b", "/c/d"] {
+      let metrics = try #require(router.route(path).observer as? ServerMethodMetrics)
+      metrics.started()
+    }
     let exposition = registry.emitToString()
     let line = exposition.split(separator: "\n").first {
       $0.hasPrefix("grpc_server_started_total{") && $0.contains("grpc_service=\"unknown\"")

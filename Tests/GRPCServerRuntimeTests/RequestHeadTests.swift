@@ -37,7 +37,7 @@ struct RequestHeadTests {
         method: GRPCMethod(service: "proto.EchoService", method: "EchoService", type: .unary),
         handler: .unary { payload, call in call.send(payload) })
     ],
-    metrics: ServerMetrics(registry: PrometheusCollectorRegistry()))
+    interceptors: [ServerMetrics(registry: PrometheusCollectorRegistry())])
 
   static func status(_ headers: [(String, String)]?) -> String? {
     headers?.first { $0.0 == ":status" }?.1
