@@ -232,9 +232,13 @@ let package = Package(
       name: "EchoServerTests",
       dependencies: [
         "EchoServerCore",
+        "GRPCServerRuntime",
+        "GRPCPrometheus",
+        "GRPCWire",
         "TestSupport",
         "ProtoMessages",
         "ProtoStubs",
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),

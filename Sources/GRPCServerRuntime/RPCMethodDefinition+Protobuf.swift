@@ -80,20 +80,12 @@ where Replies.Element: SwiftProtobuf.Message {
   }
 
   func receive(_ message: ByteBuffer, on call: ServerCall) throws(GRPCStatus) {
-    guard self.request == nil else {
-      throw GRPCStatus(
-        code: .internalError,
-        message: "server-streaming method \(call.method.method) received more than one request")
-    }
+    guard self.request == nil else { throw CallDispatch.extraRequest(on: call) }
     self.request = try Request(requestPayload: message)
   }
 
   func endOfRequests(on call: ServerCall) throws(GRPCStatus) {
-    guard let request = self.request.take() else {
-      throw GRPCStatus(
-        code: .internalError,
-        message: "server-streaming method \(call.method.method) received no request message")
-    }
+    guard let request = self.request.take() else { throw CallDispatch.missingRequest(on: call) }
     self.replies = try self.body(request, call).makeIterator()
     self.sendReplies(on: call)
   }

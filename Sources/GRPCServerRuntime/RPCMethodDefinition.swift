@@ -10,6 +10,12 @@ public struct RPCMethodDefinition: Sendable {
     /// half-closed, with the request payload, and replies through ``ServerCall/send(_:)-(ByteBuffer)``;
     /// the runtime then finishes the call with OK (unless the handler finished it).
     case unary(@Sendable (ByteBuffer, ServerCall) throws(GRPCStatus) -> Void)
+    /// One request, any number of replies, in a task of its own: for a handler that awaits
+    /// (a database, another service). It starts once the client has half-closed, with the
+    /// request payload, and replies through ``AsyncServerCall/send(_:)``; when it returns the
+    /// runtime finishes the call with OK, when it throws with that status. The task is cancelled
+    /// when the call ends first.
+    case task(@Sendable (ByteBuffer, AsyncServerCall) async throws(GRPCStatus) -> Void)
     /// Any message pattern; the factory makes one handler per call.
     case stream(@Sendable () -> any RPCStreamHandler)
   }

@@ -58,6 +58,8 @@ public final class ServerCall {
   /// Set by ``whenReady(_:)`` until the call is ready again or ends (the handler usually
   /// captures the call, so it must not outlive the call's end).
   private var readyHandler: (() -> Void)?
+  /// An async handler's ``AsyncServerCall/send(_:)`` waiting for the call to be ready again.
+  private var readyWaiter: EventLoopPromise<Void>?
 
   init(
     streamID: Int32,
@@ -113,6 +115,21 @@ public final class ServerCall {
     self.readyHandler.take()?()
   }
 
+  /// Sends for an async handler, then completes `promise` once the call can take the next
+  /// message: at once while it is ready, when its replies have drained otherwise, and with
+  /// `CANCELLED` once the call has ended.
+  func send(_ payload: ByteBuffer, completing promise: EventLoopPromise<Void>) {
+    self.send(payload)
+    if self.isFinished {
+      promise.fail(Self.ended)
+    } else if self.isReady {
+      promise.succeed()
+    } else {
+      self.readyWaiter = promise
+      self.whenReady { self.readyWaiter.take()?.succeed() }
+    }
+  }
+
   /// Sends one message that is already length-prefixed (and compressed if it should be). When
   /// the connection already holds its limit of replies the client has not read, the call ends
   /// with `RESOURCE_EXHAUSTED` instead.
@@ -138,9 +155,7 @@ public final class ServerCall {
     self.eventLoop.preconditionInEventLoop()
     guard !self.isFinished else { return }
     self.isFinished = true
-    // A pending ready handler holds the call: let go of both (checked first: no release call
-    // on the hot path, where there is none).
-    if self.readyHandler != nil { self.readyHandler = nil }
+    self.endReadyWaits()
     if self.headersSent {
       self.connection.sendTrailers(self.trailers(for: status), on: self)
     } else {
@@ -157,9 +172,7 @@ public final class ServerCall {
   func markCancelled() {
     guard !self.isFinished else { return }
     self.isFinished = true
-    // A pending ready handler holds the call: let go of both (checked first: no release call
-    // on the hot path, where there is none).
-    if self.readyHandler != nil { self.readyHandler = nil }
+    self.endReadyWaits()
     let elapsed = self.startTime.elapsed
     let code = self.timeout.map { RPCDeadline.codeForEarlyEnd(after: elapsed, timeout: $0) }
     self.route.observer.finished(
@@ -167,6 +180,15 @@ public final class ServerCall {
       after: elapsed)
   }
 
+  /// Lets go of what waits for the call to be ready: a pending ready handler holds the call, and
+  /// an async handler's send is told the call has ended. Both are checked first: no release
+  /// call on the hot path, where nothing waits.
+  private func endReadyWaits() {
+    if self.readyHandler != nil { self.readyHandler = nil }
+    if self.readyWaiter != nil { self.readyWaiter.take()?.fail(Self.ended) }
+  }
+
+  private static let ended = GRPCStatus(code: .cancelled, message: "the call has ended")
   private static let clientCancelled = GRPCStatus(
     code: .cancelled, message: "the client cancelled the call")
   private static let clientDeadlinePassed = GRPCStatus(

@@ -18,57 +18,15 @@ public enum HealthService {
         }
         return Grpc_Health_V1_HealthCheckResponse.with { $0.status = status }
       },
-      RPCMethodDefinition(
-        method: .init(service: Self.serviceName, method: "Watch", type: .serverStream),
-        handler: .stream { HealthWatchHandler(store: store) }),
-    ]
-  }
-}
-
-/// One `Watch` call: the current status at once, then every change until the client leaves.
-private final class HealthWatchHandler: RPCStreamHandler {
-  private let store: HealthStatusStore
-  private var watcherID: Int?
-  private var hasRequest = false
-
-  init(store: HealthStatusStore) {
-    self.store = store
-  }
-
-  func receive(_ message: ByteBuffer, on call: ServerCall) throws(GRPCStatus) {
-    guard !self.hasRequest else {
-      throw GRPCStatus(code: .internalError, message: "Watch takes exactly one request")
-    }
-    self.hasRequest = true
-    let request: Grpc_Health_V1_HealthCheckRequest
-    do {
-      request = try Grpc_Health_V1_HealthCheckRequest(serializedBytes: message.readableBytesSpan)
-    } catch {
-      throw GRPCStatus(code: .internalError, message: "could not decode the request: \(error)")
-    }
-    let boundCall = NIOLoopBound(call, eventLoop: call.eventLoop)
-    let eventLoop = call.eventLoop
-    let (id, current) = self.store.watch(request.service) { status, isFinal in
-      eventLoop.execute {
-        boundCall.value.send(Grpc_Health_V1_HealthCheckResponse.with { $0.status = status })
-        if isFinal {
-          boundCall.value.finish(GRPCStatus(code: .unavailable, message: "server is shutting down"))
+      // The current status at once, then every change until the client leaves; when the server
+      // drains, NOT_SERVING and then UNAVAILABLE, so the watch does not hold the drain up.
+      .serverStreaming(service: Self.serviceName, method: "Watch") {
+        (request: Grpc_Health_V1_HealthCheckRequest, call) async throws(GRPCStatus) in
+        for await status in store.updates(of: request.service) {
+          try await call.send(Grpc_Health_V1_HealthCheckResponse.with { $0.status = status })
         }
-      }
-    }
-    self.watcherID = id
-    call.send(Grpc_Health_V1_HealthCheckResponse.with { $0.status = current })
-  }
-
-  func endOfRequests(on call: ServerCall) throws(GRPCStatus) {
-    guard self.hasRequest else {
-      throw GRPCStatus(code: .internalError, message: "Watch received no request message")
-    }
-    // The stream stays open: the client hears of changes until it cancels.
-  }
-
-  func cancel(_ call: ServerCall) {
-    if let id = self.watcherID { self.store.unwatch(id) }
-    self.watcherID = nil
+        throw GRPCStatus(code: .unavailable, message: "server is shutting down")
+      },
+    ]
   }
 }

@@ -58,20 +58,26 @@ public final class HealthStatusStore: Sendable {
     for watcher in watchers { watcher.notify(.notServing, true) }
   }
 
-  /// Registers a watcher and returns its id and the current status (`SERVICE_UNKNOWN` for a
-  /// service the server lacks, as the protocol asks).
-  func watch(
-    _ service: String, notify: @escaping Notify
-  ) -> (id: Int, current: Status) {
-    self.state.withLockedValue { state in
-      let id = state.nextWatcherID
-      state.nextWatcherID += 1
-      state.watchers[id] = Watcher(service: service, notify: notify)
-      return (id, state.statuses[service] ?? .serviceUnknown)
+  /// The service's status now (`SERVICE_UNKNOWN` for a service the server lacks, as the
+  /// protocol asks), then its changes, until the server drains (the last is `NOT_SERVING`) or
+  /// the consumer stops. A consumer slower than the changes gets the latest, as grpc-go's
+  /// health server does.
+  func updates(of service: String) -> AsyncStream<Status> {
+    AsyncStream(bufferingPolicy: .bufferingNewest(1)) { continuation in
+      // Registered and given the current status under the lock, so no change can come first.
+      let id = self.state.withLockedValue { state in
+        let id = state.nextWatcherID
+        state.nextWatcherID += 1
+        state.watchers[id] = Watcher(service: service) { status, isFinal in
+          continuation.yield(status)
+          if isFinal { continuation.finish() }
+        }
+        continuation.yield(state.statuses[service] ?? .serviceUnknown)
+        return id
+      }
+      continuation.onTermination = { _ in
+        _ = self.state.withLockedValue { $0.watchers.removeValue(forKey: id) }
+      }
     }
-  }
-
-  func unwatch(_ id: Int) {
-    _ = self.state.withLockedValue { $0.watchers.removeValue(forKey: id) }
   }
 }
