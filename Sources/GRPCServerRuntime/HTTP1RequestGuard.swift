@@ -25,7 +25,7 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
   typealias OutboundIn = HTTPServerResponsePart
   typealias OutboundOut = HTTPServerResponsePart
 
-  private enum Phase {
+  enum Phase {
     /// Between requests.
     case idle
     /// A request's first bytes are in, its head is not complete yet; `lineLength` once the
@@ -37,26 +37,26 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
     case refusing
   }
 
-  private enum Deadline {
+  enum Deadline {
     case head, body, idle
   }
 
-  private let limits: HTTP1ConnectionLimits
+  let limits: HTTP1ConnectionLimits
   /// The shortest of the three timeouts: the timer never waits longer than this.
-  private let checkInterval: TimeAmount
-  private var phase = Phase.idle
+  let checkInterval: TimeAmount
+  var phase = Phase.idle
   /// The limit the connection runs against now and when it runs out; none while the client
   /// only waits for a response.
-  private var deadline: (kind: Deadline, at: NIODeadline)?
+  var deadline: (kind: Deadline, at: NIODeadline)?
   /// One timer per connection, not one per request (scheduling and cancelling a task per request
   /// cost more than the rest of the guard): it fires at most ``checkInterval`` after it was set,
   /// and is set again then if the deadline has moved on. A new deadline is never earlier than
   /// that, so every deadline is met on time.
-  private var timer: Scheduled<Void>?
+  var timer: Scheduled<Void>?
   /// Requests fully received minus responses fully written (below zero when a response ended
   /// before its request did).
-  private var owed = 0
-  private var isWritingResponse = false
+  var owed = 0
+  var isWritingResponse = false
   /// What to send once no response is owed, before closing.
   private var finalAnswer: HTTP1Response?
   /// Set while the socket is full: closes the connection if the client takes nothing more for
@@ -108,7 +108,7 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
       if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }),
         length > self.limits.maxBodyBytes
       {
-        self.refuse(Self.bodyTooLarge(self.limits.maxBodyBytes), context: context)
+        self.refuse(.bodyTooLarge(limit: self.limits.maxBodyBytes), context: context)
         return
       }
       self.phase = .body(bytes: 0)
@@ -117,7 +117,7 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
       guard case .body(let bytes) = self.phase else { return }
       let total = bytes + chunk.readableBytes
       guard total <= self.limits.maxBodyBytes else {
-        self.refuse(Self.bodyTooLarge(self.limits.maxBodyBytes), context: context)
+        self.refuse(.bodyTooLarge(limit: self.limits.maxBodyBytes), context: context)
         return
       }
       self.phase = .body(bytes: total)
@@ -209,7 +209,7 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
 
   // MARK: Ending the connection
 
-  private func refuse(_ answer: HTTP1Response, context: ChannelHandlerContext) {
+  func refuse(_ answer: HTTP1Response, context: ChannelHandlerContext) {
     guard !self.isRefusing else { return }
     // A request whose head was passed on but whose body never ended gets this answer instead
     // of its own, unless its own is already written or on its way (an answer before the body).
@@ -234,79 +234,15 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
     answer.writeClosing(on: context)
   }
 
-  private func setIdleDeadline(context: ChannelHandlerContext) {
-    guard case .idle = self.phase, self.owed <= 0, !self.isWritingResponse else { return }
-    self.setDeadline(.idle, context: context)
-  }
-
-  private func setDeadline(_ kind: Deadline, context: ChannelHandlerContext) {
-    let now = context.eventLoop.now
-    let timeout: TimeAmount
-    switch kind {
-    case .head: timeout = self.limits.headTimeout
-    case .body: timeout = self.limits.bodyTimeout
-    case .idle: timeout = self.limits.idleTimeout
-    }
-    self.deadline = (kind, now + timeout)
-    if self.timer == nil { self.setTimer(now: now, context: context) }
-  }
-
-  private func setTimer(now: NIODeadline, context: ChannelHandlerContext) {
-    guard let deadline = self.deadline else { return }
-    let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-    self.timer = context.eventLoop.scheduleTask(
-      deadline: min(deadline.at, now + self.checkInterval)
-    ) {
-      let (guardHandler, context) = bound.value
-      guardHandler.timer = nil
-      guardHandler.checkDeadline(context: context)
-    }
-  }
-
-  private func checkDeadline(context: ChannelHandlerContext) {
-    guard let deadline = self.deadline else { return }  // set again with the next deadline
-    let now = context.eventLoop.now
-    guard deadline.at <= now else {
-      self.setTimer(now: now, context: context)
-      return
-    }
-    self.deadline = nil
-    self.deadlinePassed(deadline.kind, context: context)
-  }
-
-  private func deadlinePassed(_ kind: Deadline, context: ChannelHandlerContext) {
-    switch kind {
-    case .head:
-      self.refuse(
-        .text(
-          .requestTimeout,
-          "the request head did not arrive within \(Self.describe(self.limits.headTimeout))\n"),
-        context: context)
-    case .body:
-      self.refuse(
-        .text(
-          .requestTimeout,
-          "the request body did not arrive within \(Self.describe(self.limits.bodyTimeout))\n"),
-        context: context)
-    case .idle:
-      context.close(promise: nil)  // A keep-alive connection nobody uses any more.
-    }
-  }
-
-  private func cancelTimer() {
-    self.timer?.cancel()
-    self.timer = nil
-  }
-
-  /// `431`, or `414` while the request line itself has not ended (RFC 9112 §3: a target longer
-  /// than the server will parse).
+  /// The answer to a head over the limit.
   private func headTooLarge() -> HTTP1Response {
-    let limit = self.limits.maxHeadBytes
-    if case .head(_, let lineLength) = self.phase, lineLength ?? .max > limit {
-      return .text(
-        .uriTooLong, "the request target is too long: the request line is over \(limit) bytes\n")
+    let requestLineLength: Int?
+    if case .head(_, let lineLength) = self.phase {
+      requestLineLength = lineLength ?? .max
+    } else {
+      requestLineLength = nil
     }
-    return .text(.requestHeaderFieldsTooLarge, "the request head is over \(limit) bytes\n")
+    return .headTooLarge(limit: self.limits.maxHeadBytes, requestLineLength: requestLineLength)
   }
 
   /// Where the first line feed of `buffer` is, from its first readable byte.
@@ -318,53 +254,7 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
       return base.distance(to: UnsafeRawPointer(found))
     }
   }
-
-  private static func bodyTooLarge(_ limit: Int) -> HTTP1Response {
-    .text(.payloadTooLarge, "the request body is over \(limit) bytes\n")
-  }
-
-  private static func describe(_ amount: TimeAmount) -> String {
-    let milliseconds = amount.nanoseconds / 1_000_000
-    return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(milliseconds) ms"
-  }
 }
 
 @available(*, unavailable)
 extension HTTP1RequestGuard: Sendable {}
-
-/// In front of the HTTP/1.1 request decoder: tells ``HTTP1RequestGuard`` about the bytes each
-/// read brings before the decoder parses them and after, and drops what arrives once the guard is
-/// ending the connection.
-final class HTTP1RequestBytes: ChannelInboundHandler {
-  typealias InboundIn = ByteBuffer
-  typealias InboundOut = ByteBuffer
-
-  private let requestGuard: HTTP1RequestGuard
-  private var guardContext: ChannelHandlerContext?
-
-  init(requestGuard: HTTP1RequestGuard) {
-    self.requestGuard = requestGuard
-  }
-
-  func handlerAdded(context: ChannelHandlerContext) {
-    self.guardContext = try? context.pipeline.syncOperations.context(handler: self.requestGuard)
-  }
-
-  func handlerRemoved(context: ChannelHandlerContext) {
-    self.guardContext = nil
-  }
-
-  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-    guard let guardContext = self.guardContext else {
-      context.fireChannelRead(data)
-      return
-    }
-    guard !self.requestGuard.isRefusing else { return }
-    self.requestGuard.bytesArriving(self.unwrapInboundIn(data), context: guardContext)
-    context.fireChannelRead(data)
-    self.requestGuard.bytesParsed(context: guardContext)
-  }
-}
-
-@available(*, unavailable)
-extension HTTP1RequestBytes: Sendable {}
