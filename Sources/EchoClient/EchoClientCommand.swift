@@ -138,7 +138,7 @@ struct Serve: AsyncParsableCommand {
     configuration.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
     var logger = Logger(label: "EchoClient")
     logger.logLevel = configuration.logLevel
-    let gateway = EchoGateway(configuration: configuration, logger: logger)
+    let gateway = try EchoGateway(configuration: configuration, logger: logger)
     let group = ServiceGroup(
       services: [EchoGatewayService(gateway: gateway)],
       gracefulShutdownSignals: [.sigterm, .sigint],

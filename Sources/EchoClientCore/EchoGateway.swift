@@ -8,6 +8,7 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import Prometheus
+import ProtoMessages
 
 /// The echo client: an HTTP/1.1 gateway (`/echo`, the page, `/metrics`, probes) in front of an
 /// instrumented gRPC channel to the echo server, both on the same event loops.
@@ -26,8 +27,9 @@ public final class EchoGateway: Sendable {
   >(nil)
 
   /// Builds the gateway; every `proto.EchoService` method's client series exist, at zero, from
-  /// here on. Nothing listens or connects until ``start()``.
-  public init(configuration: EchoGatewayConfiguration, logger: Logger) {
+  /// here on. Nothing listens or connects until ``start()``. Throws when the methods it calls are
+  /// not declared in `Protos/` as it calls them.
+  public init(configuration: EchoGatewayConfiguration, logger: Logger) throws {
     self.configuration = configuration
     self.logger = logger
     let registry = PrometheusCollectorRegistry()
@@ -41,8 +43,9 @@ public final class EchoGateway: Sendable {
     self.httpMetrics = HTTPServerMetrics(
       registry: registry, routes: GatewayRoute.paths,
       buckets: GRPCMetricsConfiguration.defaultBuckets)
-    self.responder = GatewayResponder(
+    self.responder = try GatewayResponder(
       channel: self.channel,
+      declared: DeclaredMethods(EmbeddedDescriptors.decodedFileDescriptorSet()),
       exposition: MetricsExposition(
         registry: registry, processMetrics: ProcessMetrics(registry: registry)),
       traffic: TrafficStats(),

@@ -16,16 +16,9 @@ final class GatewayResponder: Sendable {
     case later(EventLoopFuture<HTTP1Response>, GRPCUnaryCall)
   }
 
-  /// `proto.EchoService` and its methods, all registered so their series exist from the start.
-  static let echoMethods = [
-    GRPCMethod(service: "proto.EchoService", method: "EchoService", type: .unary),
-    GRPCMethod(service: "proto.EchoService", method: "ServerStreamingEcho", type: .serverStream),
-    GRPCMethod(service: "proto.EchoService", method: "ClientStreamingEcho", type: .clientStream),
-    GRPCMethod(
-      service: "proto.EchoService", method: "BidirectionalStreamingEcho", type: .bidiStream),
-  ]
-  static let healthCheck = GRPCMethod(
-    service: "grpc.health.v1.Health", method: "Check", type: .unary)
+  /// The service the gateway forwards to; all its methods are registered with the channel, so
+  /// their series exist from the start.
+  static let echoService = "proto.EchoService"
 
   private let channel: GRPCChannel
   private let echo: GRPCClientMethod
@@ -36,14 +29,15 @@ final class GatewayResponder: Sendable {
 
   init(
     channel: GRPCChannel,
+    declared: DeclaredMethods,
     exposition: MetricsExposition,
     traffic: TrafficStats,
     configuration: EchoGatewayConfiguration
-  ) {
+  ) throws(DeclaredMethodsError) {
     self.channel = channel
-    let methods = Self.echoMethods.map { channel.method($0) }
-    self.echo = methods[0]
-    self.health = channel.method(Self.healthCheck)
+    for method in declared.methods(of: Self.echoService) { _ = channel.method(method) }
+    self.echo = channel.method(try declared.method("EchoService", of: Self.echoService))
+    self.health = channel.method(try declared.method("Check", of: "grpc.health.v1.Health"))
     self.exposition = exposition
     self.traffic = traffic
     self.page = ByteBuffer(

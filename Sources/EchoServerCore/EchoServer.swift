@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Prometheus
+import ProtoMessages
 
 /// The echo server: `proto.EchoService`, health and reflection over gRPC, and `/metrics` and
 /// `/healthz` over HTTP/1.1, all on one port, every RPC recorded as go-grpc-prometheus would.
@@ -34,6 +35,7 @@ public final class EchoServer: Sendable {
     methods += HealthService.methods(store: health)
     let services = Set(methods.map(\.method.service)).sorted()
     methods += try ReflectionService.methods(services: services)
+    try DeclaredMethods(EmbeddedDescriptors.decodedFileDescriptorSet()).check(methods)
 
     var http = HTTP1Router()
     http.get("/metrics") { head in

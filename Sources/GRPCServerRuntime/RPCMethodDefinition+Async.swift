@@ -11,8 +11,10 @@ extension RPCMethodDefinition {
     method: String,
     _ body: @escaping @Sendable (Request, AsyncServerCall) async throws(GRPCStatus) -> Response
   ) -> RPCMethodDefinition {
-    .task(GRPCMethod(service: service, method: method, type: .unary)) {
-      (request: Request, call) async throws(GRPCStatus) in
+    .task(
+      GRPCMethod(service: service, method: method, type: .unary),
+      response: Response.protoMessageName
+    ) { (request: Request, call) async throws(GRPCStatus) in
       try await call.send(try await body(request, call))
     }
   }
@@ -25,19 +27,21 @@ extension RPCMethodDefinition {
     method: String,
     _ body: @escaping @Sendable (Request, AsyncServerCall) async throws(GRPCStatus) -> Void
   ) -> RPCMethodDefinition {
-    .task(GRPCMethod(service: service, method: method, type: .serverStream), body)
+    .task(GRPCMethod(service: service, method: method, type: .serverStream), response: nil, body)
   }
 
   /// A method of one request served by `body` in a task, the request decoded there.
   private static func task<Request: SwiftProtobuf.Message>(
     _ method: GRPCMethod,
+    response: String?,
     _ body: @escaping @Sendable (Request, AsyncServerCall) async throws(GRPCStatus) -> Void
   ) -> RPCMethodDefinition {
     RPCMethodDefinition(
       method: method,
       handler: .task { (payload, call) async throws(GRPCStatus) in
         try await body(Request(requestPayload: payload), call)
-      })
+      },
+      messageTypes: (Request.protoMessageName, response))
   }
 }
 

@@ -14,7 +14,8 @@ extension RPCMethodDefinition {
       method: GRPCMethod(service: service, method: method, type: .unary),
       handler: .unary { (payload, call) throws(GRPCStatus) in
         call.send(try body(Request(requestPayload: payload), call))
-      })
+      },
+      messageTypes: (Request.protoMessageName, Response.protoMessageName))
   }
 
   /// A server-streaming method: the handler returns the replies to the one request as a
@@ -31,7 +32,8 @@ extension RPCMethodDefinition {
   ) -> RPCMethodDefinition where Replies.Element: SwiftProtobuf.Message {
     RPCMethodDefinition(
       method: GRPCMethod(service: service, method: method, type: .serverStream),
-      handler: .stream { SingleRequestHandler<Request, Replies>(body) })
+      handler: .stream { SingleRequestHandler<Request, Replies>(body) },
+      messageTypes: (Request.protoMessageName, Replies.Element.protoMessageName))
   }
 
   /// A client-streaming method: `next` folds each request into a state made by `initial`, and
@@ -47,7 +49,8 @@ extension RPCMethodDefinition {
   ) -> RPCMethodDefinition {
     RPCMethodDefinition(
       method: GRPCMethod(service: service, method: method, type: .clientStream),
-      handler: .stream { FoldingHandler(state: initial(), next: next, finish: finish) })
+      handler: .stream { FoldingHandler(state: initial(), next: next, finish: finish) },
+      messageTypes: (Request.protoMessageName, Response.protoMessageName))
   }
 
   /// A bidirectional-streaming method whose handler reacts to each request as it arrives; the
@@ -59,7 +62,8 @@ extension RPCMethodDefinition {
   ) -> RPCMethodDefinition {
     RPCMethodDefinition(
       method: GRPCMethod(service: service, method: method, type: .bidiStream),
-      handler: .stream { EachRequestHandler<Request>(onMessage) })
+      handler: .stream { EachRequestHandler<Request>(onMessage) },
+      messageTypes: (Request.protoMessageName, nil))
   }
 }
 

@@ -26,11 +26,18 @@ public struct RPCMethodDefinition: Sendable {
   public let path: String
   /// The handler.
   public let handler: Handler
+  /// The protobuf names of the request and response messages (`proto.Message`), when the
+  /// handler is typed; ``DeclaredMethods/check(_:)`` holds them against the proto.
+  public let messageTypes: (request: String, response: String?)?
 
-  /// Creates a definition from a handler working on raw message payloads.
-  public init(method: GRPCMethod, handler: Handler) {
+  /// Creates a definition from a handler working on raw message payloads; `messageTypes` names
+  /// the messages they hold, if known.
+  public init(
+    method: GRPCMethod, handler: Handler, messageTypes: (request: String, response: String?)? = nil
+  ) {
     self.method = method
     self.path = "/\(method.service)/\(method.method)"
     self.handler = handler
+    self.messageTypes = messageTypes
   }
 }

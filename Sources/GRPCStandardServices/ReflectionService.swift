@@ -25,10 +25,16 @@ public enum ReflectionService {
     let index = try ReflectionIndex(fileDescriptorSet: EmbeddedDescriptors.fileDescriptorSet)
     let listed = (services + Self.serviceNames).sorted()
     return Self.serviceNames.map { service in
-      .bidirectionalStreaming(service: service, method: "ServerReflectionInfo") {
-        (request: Grpc_Reflection_V1_ServerReflectionRequest, call) throws(GRPCStatus) in
+      let definition = RPCMethodDefinition.bidirectionalStreaming(
+        service: service, method: "ServerReflectionInfo"
+      ) { (request: Grpc_Reflection_V1_ServerReflectionRequest, call) throws(GRPCStatus) in
         call.send(Self.answer(request, index: index, services: listed))
       }
+      // The v1 types serve v1alpha too; each version's definition names its own messages.
+      let package = service.dropLast(".ServerReflection".count)
+      return RPCMethodDefinition(
+        method: definition.method, handler: definition.handler,
+        messageTypes: ("\(package).ServerReflectionRequest", "\(package).ServerReflectionResponse"))
     }
   }
 

@@ -29,7 +29,7 @@ public struct TestClient: Sendable {
     configuration.port = 0
     var logger = Logger(label: "TestClient")
     logger.logLevel = .warning
-    let gateway = EchoGateway(configuration: configuration, logger: logger)
+    let gateway = try EchoGateway(configuration: configuration, logger: logger)
     let address = try await gateway.start()
     guard let port = address.port else {
       await gateway.shutdown()
