@@ -85,6 +85,24 @@ let package = Package(
       ]
     ),
 
+    // MARK: HTTP/1.1 serving both processes share: listener set-up, the guarded pipeline,
+    // responses, the health probe.
+    .target(
+      name: "HTTP1Serving",
+      dependencies: [
+        .product(name: "NIOCore", package: nio),
+        .product(name: "NIOPosix", package: nio),
+        .product(name: "NIOHTTP1", package: nio),
+        .product(name: "NIOExtras", package: "swift-nio-extras"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    // MARK: The RPC methods the protos declare, for registrations and calls to be checked against.
+    .target(
+      name: "ProtoDeclarations",
+      dependencies: ["GRPCPrometheus", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+    ),
+
     // MARK: The gRPC server runtime: NIO sockets, nghttp2 sessions, one port for gRPC and HTTP/1.
     .target(
       name: "GRPCServerRuntime",
@@ -92,6 +110,8 @@ let package = Package(
         "NGHTTP2",
         "GRPCWire",
         "GRPCPrometheus",
+        "HTTP1Serving",
+        "ProtoDeclarations",
         .product(name: "NIOConcurrencyHelpers", package: nio),
         .product(name: "NIOCore", package: nio),
         .product(name: "NIOPosix", package: nio),
@@ -118,6 +138,8 @@ let package = Package(
       name: "EchoServerCore",
       dependencies: [
         "GRPCServerRuntime",
+        "HTTP1Serving",
+        "ProtoDeclarations",
         "GRPCStandardServices",
         "GRPCPrometheus",
         "GRPCWire",
@@ -133,7 +155,7 @@ let package = Package(
     .target(
       name: "ListenerOptions",
       dependencies: [
-        "GRPCServerRuntime",
+        "HTTP1Serving",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "NIOCore", package: nio),
       ]
@@ -142,6 +164,7 @@ let package = Package(
       name: "EchoServer",
       dependencies: [
         "EchoServerCore",
+        "HTTP1Serving",
         "ListenerOptions",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
@@ -169,7 +192,8 @@ let package = Package(
       dependencies: [
         "GRPCClientChannel",
         "GRPCPrometheus",
-        "GRPCServerRuntime",
+        "HTTP1Serving",
+        "ProtoDeclarations",
         "GRPCWire",
         "ProtoMessages",
         .product(name: "NIOConcurrencyHelpers", package: nio),
@@ -187,7 +211,7 @@ let package = Package(
       name: "EchoClient",
       dependencies: [
         "EchoClientCore",
-        "EchoServerCore",
+        "HTTP1Serving",
         "GRPCClientChannel",
         "ListenerOptions",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -250,6 +274,8 @@ let package = Package(
       name: "GRPCServerRuntimeTests",
       dependencies: [
         "GRPCServerRuntime",
+        "HTTP1Serving",
+        "ProtoDeclarations",
         "GRPCWire",
         "GRPCPrometheus",
         "NGHTTP2",
@@ -260,6 +286,15 @@ let package = Package(
         .product(name: "NIOEmbedded", package: nio),
         .product(name: "NIOHTTP1", package: nio),
         .product(name: "Prometheus", package: "swift-prometheus"),
+      ]
+    ),
+    .testTarget(
+      name: "HTTP1ServingTests",
+      dependencies: [
+        "HTTP1Serving",
+        .product(name: "NIOCore", package: nio),
+        .product(name: "NIOEmbedded", package: nio),
+        .product(name: "NIOHTTP1", package: nio),
       ]
     ),
     .testTarget(
@@ -313,7 +348,7 @@ if Context.environment["GRPC_PROMETHEUS_FUZZ"] != nil {
     fuzzTarget(
       "FuzzHTTP1Server",
       [
-        "GRPCServerRuntime",
+        "HTTP1Serving",
         .product(name: "NIOCore", package: nio),
         .product(name: "NIOEmbedded", package: nio),
         .product(name: "NIOHTTP1", package: nio),

@@ -19,7 +19,7 @@ case $target in
   server) clients=${2:-16} streams=${3:-10} requests=${4:-20000} binary=EchoServer
     modules="GRPCServerRuntime|NGHTTP2|nghttp2_" ;;
   gateway) clients=${2:-16} streams=1 requests=${3:-20000} binary=EchoClient
-    modules="EchoClientCore|GRPCClientChannel|GRPCServerRuntime|NGHTTP2|NIOHTTP1|nghttp2_" ;;
+    modules="EchoClientCore|GRPCClientChannel|HTTP1Serving|NGHTTP2|NIOHTTP1|nghttp2_" ;;
   *) echo "instructions: the target is server or gateway, not $target" >&2; exit 2 ;;
 esac
 command -v valgrind >/dev/null || { echo "instructions: valgrind missing" >&2; exit 2; }

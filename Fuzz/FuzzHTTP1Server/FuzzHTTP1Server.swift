@@ -1,6 +1,6 @@
 import CLibFuzzer
-import GRPCServerRuntime
 import Glibc
+import HTTP1Serving
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1

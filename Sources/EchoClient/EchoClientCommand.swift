@@ -1,7 +1,7 @@
 import ArgumentParser
 import EchoClientCore
-import EchoServerCore
 import GRPCClientChannel
+import HTTP1Serving
 import ListenerOptions
 import Logging
 import ServiceLifecycle

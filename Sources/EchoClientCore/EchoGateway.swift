@@ -1,6 +1,6 @@
 import GRPCClientChannel
 import GRPCPrometheus
-import GRPCServerRuntime
+import HTTP1Serving
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -8,6 +8,7 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import Prometheus
+import ProtoDeclarations
 import ProtoMessages
 
 /// The echo client: an HTTP/1.1 gateway (`/echo`, the page, `/metrics`, probes) in front of an

@@ -1,5 +1,5 @@
 import GRPCClientChannel
-import GRPCServerRuntime
+import HTTP1Serving
 import Logging
 
 /// Everything the echo client can be told, from flags or the original's environment variables.

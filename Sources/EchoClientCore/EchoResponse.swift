@@ -1,5 +1,5 @@
-import GRPCServerRuntime
 import GRPCWire
+import HTTP1Serving
 import NIOCore
 import NIOHTTP1
 

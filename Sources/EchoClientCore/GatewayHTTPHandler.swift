@@ -1,5 +1,5 @@
 import GRPCClientChannel
-import GRPCServerRuntime
+import HTTP1Serving
 import NIOCore
 import NIOHTTP1
 

@@ -1,9 +1,10 @@
 import GRPCClientChannel
 import GRPCPrometheus
-import GRPCServerRuntime
 import GRPCWire
+import HTTP1Serving
 import NIOCore
 import NIOHTTP1
+import ProtoDeclarations
 import ProtoMessages
 import SwiftProtobuf
 

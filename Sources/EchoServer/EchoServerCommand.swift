@@ -1,5 +1,6 @@
 import ArgumentParser
 import EchoServerCore
+import HTTP1Serving
 import ListenerOptions
 import Logging
 import ServiceLifecycle

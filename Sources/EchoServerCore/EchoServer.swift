@@ -1,10 +1,12 @@
 import GRPCPrometheus
 import GRPCServerRuntime
 import GRPCStandardServices
+import HTTP1Serving
 import Logging
 import NIOCore
 import NIOPosix
 import Prometheus
+import ProtoDeclarations
 import ProtoMessages
 
 /// The echo server: `proto.EchoService`, health and reflection over gRPC, and `/metrics` and

@@ -1,3 +1,4 @@
+import HTTP1Serving
 import NIOHTTP1
 
 /// Answers the HTTP/1.1 requests that arrive on the gRPC port (`/metrics`, `/healthz`, ...).

@@ -1,4 +1,5 @@
 import GRPCPrometheus
+import HTTP1Serving
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore

@@ -1,4 +1,5 @@
 import GRPCWire
+import HTTP1Serving
 import Logging
 import NIOCore
 import NIOHTTP1

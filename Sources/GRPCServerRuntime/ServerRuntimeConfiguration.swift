@@ -1,4 +1,5 @@
 import GRPCWire
+import HTTP1Serving
 import NGHTTP2
 import NIOCore
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import GRPCServerRuntime
+import HTTP1Serving
 import NIOCore
 
 /// The command-line flags both executables share for what their listeners accept: how long an

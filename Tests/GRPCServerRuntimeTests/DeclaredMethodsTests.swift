@@ -1,5 +1,6 @@
 import GRPCPrometheus
 import GRPCWire
+import ProtoDeclarations
 import ProtoMessages
 import Testing
 

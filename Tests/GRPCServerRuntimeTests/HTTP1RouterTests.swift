@@ -1,3 +1,4 @@
+import HTTP1Serving
 import NIOCore
 import NIOHTTP1
 import Testing

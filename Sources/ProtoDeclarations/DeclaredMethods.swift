@@ -2,13 +2,17 @@ import GRPCPrometheus
 import SwiftProtobuf
 
 /// The RPC methods a set of proto files declares: what a server checks its registrations
-/// against, and where a client takes method names and types from, so neither can disagree with
-/// the protos.
+/// against (`GRPCServerRuntime` adds the check), and where a client takes method names and types
+/// from, so neither can disagree with the protos.
 public struct DeclaredMethods: Sendable {
-  private struct Declaration: Sendable {
-    var method: GRPCMethod
-    var request: String
-    var response: String
+  /// One method as a proto declares it.
+  public struct Declaration: Sendable {
+    /// Service, name and streaming type.
+    public var method: GRPCMethod
+    /// The fully qualified request message (`proto.Message`).
+    public var request: String
+    /// The fully qualified response message.
+    public var response: String
   }
 
   private let declarations: [Declaration]
@@ -40,60 +44,25 @@ public struct DeclaredMethods: Sendable {
     self.declarations.map(\.method).filter { $0.service == service }
   }
 
+  /// The declaration of method `name` of `service`, if there is one.
+  public func declaration(of name: String, in service: String) -> Declaration? {
+    self.declarations.first { $0.method.service == service && $0.method.method == name }
+  }
+
   /// The declared method `name` of `service`.
   public func method(
     _ name: String, of service: String
   ) throws(DeclaredMethodsError)
     -> GRPCMethod
   {
-    guard
-      let found = self.declarations.first(where: {
-        $0.method.service == service && $0.method.method == name
-      })
-    else { throw self.undeclared(service: service, method: name) }
+    guard let found = self.declaration(of: name, in: service) else {
+      throw self.undeclared(service: service, method: name)
+    }
     return found.method
   }
 
-  /// Checks registrations: every definition names a declared method, with its declared type and
-  /// (when its handler is typed) message types, and every declared method of a service it
-  /// serves has exactly one definition.
-  public func check(_ definitions: [RPCMethodDefinition]) throws(DeclaredMethodsError) {
-    var served: Set<GRPCMethod> = []
-    for definition in definitions {
-      let method = definition.method
-      let name = "\(method.service)/\(method.method)"
-      guard
-        let declared = self.declarations.first(where: {
-          $0.method.service == method.service && $0.method.method == method.method
-        })
-      else { throw self.undeclared(service: method.service, method: method.method) }
-      guard declared.method.type == method.type else {
-        throw DeclaredMethodsError(
-          "\(name) is registered as \(method.type.rawValue) but declared \(declared.method.type.rawValue)"
-        )
-      }
-      if let types = definition.messageTypes {
-        guard types.request == declared.request,
-          types.response ?? declared.response == declared.response
-        else {
-          throw DeclaredMethodsError(
-            "\(name) is registered with \(types.request) -> \(types.response ?? "?") but declared"
-              + " \(declared.request) -> \(declared.response)")
-        }
-      }
-      guard served.insert(method).inserted else {
-        throw DeclaredMethodsError("\(name) is registered twice")
-      }
-    }
-    for service in Set(served.map(\.service)) {
-      for method in self.methods(of: service) where !served.contains(method) {
-        throw DeclaredMethodsError(
-          "\(service)/\(method.method) is declared but has no handler")
-      }
-    }
-  }
-
-  private func undeclared(service: String, method: String) -> DeclaredMethodsError {
+  /// The error for a method `service` does not declare, naming those it does.
+  public func undeclared(service: String, method: String) -> DeclaredMethodsError {
     let known = self.methods(of: service).map(\.method)
     return DeclaredMethodsError(
       known.isEmpty
@@ -112,7 +81,8 @@ public struct DeclaredMethodsError: Error, CustomStringConvertible {
   /// What does not match.
   public let description: String
 
-  init(_ description: String) {
+  /// An error that says `description`.
+  public init(_ description: String) {
     self.description = description
   }
 }

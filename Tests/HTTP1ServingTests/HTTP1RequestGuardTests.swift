@@ -3,7 +3,13 @@ import NIOEmbedded
 import NIOHTTP1
 import Testing
 
-@testable import GRPCServerRuntime
+@testable import HTTP1Serving
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The guarded HTTP/1.1 pipeline on an `EmbeddedChannel`: deadlines on a manual clock, answers
 /// read back as bytes.
@@ -84,8 +90,9 @@ struct HTTP1RequestGuardTests {
 
   /// The status codes of the responses in `text`, in order.
   static func statuses(_ text: String) -> [String] {
-    text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(4) }
-      .filter { $0.last == " " && $0.dropLast().allSatisfy(\.isNumber) }
+    let responses: [String] = Array(text.components(separatedBy: "HTTP/1.1 ").dropFirst())
+    let heads = responses.map { $0.prefix(4) }
+    return heads.filter { $0.last == " " && $0.dropLast().allSatisfy(\.isNumber) }
       .map { String($0.prefix(3)) }
   }
 
