@@ -158,6 +158,7 @@ let package = Package(
         "HTTP1Serving",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "NIOCore", package: nio),
+        .product(name: "NIOPosix", package: nio),
       ]
     ),
     .executableTarget(
@@ -167,6 +168,7 @@ let package = Package(
         "HTTP1Serving",
         "ListenerOptions",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "NIOCore", package: nio),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]
@@ -215,6 +217,7 @@ let package = Package(
         "GRPCClientChannel",
         "ListenerOptions",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "NIOCore", package: nio),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]

@@ -4,6 +4,7 @@ import GRPCClientChannel
 import HTTP1Serving
 import ListenerOptions
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 #if canImport(FoundationEssentials)
@@ -45,14 +46,14 @@ struct Serve: AsyncParsableCommand {
   var server: String?
 
   @Option(help: "Deadline of each gRPC call, in seconds.")
-  var deadline = 5.0
+  var deadline = EchoGatewayConfiguration.defaults.channel.defaultDeadline.seconds
 
   @Option(
     help: """
       Seconds between resolutions of the server names, which let replicas join and leave \
       (0: resolve only when a connection is lost).
       """)
-  var resolveInterval = 30.0
+  var resolveInterval = EchoGatewayConfiguration.defaults.channel.resolveInterval?.seconds ?? 0
 
   @Option(help: "Event-loop threads.")
   var threads = EchoGatewayConfiguration.defaults.eventLoopThreads
@@ -67,18 +68,18 @@ struct Serve: AsyncParsableCommand {
   var maxMessageBytes = EchoGatewayConfiguration.defaults.maxMessageBytes
 
   @Option(help: "Seconds to wait for in-flight requests on SIGTERM/SIGINT.")
-  var gracePeriod = 10.0
+  var gracePeriod = EchoGatewayConfiguration.defaults.gracePeriod.seconds
 
   @Option(
     help:
       "Seconds a keep-alive connection may wait for its next request, or leave its responses unread, before closing."
   )
-  var idleTimeout = Double(EchoGatewayConfiguration.defaults.http1.idleTimeout.nanoseconds) / 1e9
+  var idleTimeout = EchoGatewayConfiguration.defaults.http1.idleTimeout.seconds
 
   @OptionGroup var listener: ListenerOptions
 
   @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-  var logLevel = "info"
+  var logLevel = EchoGatewayConfiguration.defaults.logLevel.rawValue
 
   func validate() throws {
     guard (0...65535).contains(self.port ?? defaultPort()) else {
@@ -124,18 +125,18 @@ struct Serve: AsyncParsableCommand {
     configuration.host = self.host
     configuration.port = self.port ?? defaultPort()
     configuration.channel.targets = try self.serverTargets()
-    configuration.channel.defaultDeadline = .milliseconds(Int64(self.deadline * 1000))
+    configuration.channel.defaultDeadline = .seconds(self.deadline)
     configuration.channel.resolveInterval =
-      self.resolveInterval > 0 ? .milliseconds(Int64(self.resolveInterval * 1000)) : nil
+      self.resolveInterval > 0 ? .seconds(self.resolveInterval) : nil
     configuration.eventLoopThreads = self.threads
     configuration.prometheusURL = self.prometheusURL
     configuration.grafanaURL = self.grafanaURL
     configuration.maxMessageBytes = self.maxMessageBytes
-    configuration.gracePeriod = .milliseconds(Int64(self.gracePeriod * 1000))
+    configuration.gracePeriod = .seconds(self.gracePeriod)
     configuration.http1 = self.listener.applied(to: configuration.http1)
-    configuration.http1.idleTimeout = .nanoseconds(Int64(self.idleTimeout * 1e9))
+    configuration.http1.idleTimeout = TimeAmount(seconds: self.idleTimeout)
     configuration.maxConnections = self.listener.maxConnections
-    configuration.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
+    configuration.logLevel = Logger.Level(rawValue: self.logLevel) ?? configuration.logLevel
     var logger = Logger(label: "EchoClient")
     logger.logLevel = configuration.logLevel
     let gateway = try EchoGateway(configuration: configuration, logger: logger)

@@ -1,6 +1,7 @@
 import GRPCClientChannel
 import HTTP1Serving
 import Logging
+import NIOPosix
 
 /// Everything the echo client can be told, from flags or the original's environment variables.
 public struct EchoGatewayConfiguration: Sendable {
@@ -45,7 +46,7 @@ public struct EchoGatewayConfiguration: Sendable {
       maxMessageBytes: 16 * 1024,
       maxURILength: 64 * 1024,
       http1: http1,
-      maxConnections: 10_000,
+      maxConnections: ServerBootstrap.defaultMaxConnections,
       prometheusURL: "http://localhost:9090",
       grafanaURL: "http://localhost:3000",
       gracePeriod: .seconds(10),

@@ -3,6 +3,7 @@ import EchoServerCore
 import HTTP1Serving
 import ListenerOptions
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 #if canImport(FoundationEssentials)
@@ -40,7 +41,7 @@ struct Serve: AsyncParsableCommand {
   var threads = EchoServerConfiguration.defaults.eventLoopThreads
 
   @Option(help: "Seconds to wait for in-flight RPCs on SIGTERM/SIGINT.")
-  var gracePeriod = 10.0
+  var gracePeriod = EchoServerConfiguration.defaults.gracePeriod.seconds
 
   @Option(help: "Largest request message in bytes, after decompression.")
   var maxReceiveMessageSize = EchoServerConfiguration.defaults.runtime.maxReceiveMessageSize
@@ -50,21 +51,21 @@ struct Serve: AsyncParsableCommand {
     .maxConcurrentStreams
 
   @Option(help: "Seconds of client silence before a keepalive PING (0 disables).")
-  var keepaliveInterval = 7200.0
+  var keepaliveInterval = EchoServerConfiguration.defaults.runtime.keepaliveInterval?.seconds ?? 0
 
   @Option(help: "Seconds a keepalive PING may go unanswered before the connection closes.")
-  var keepaliveTimeout = 20.0
+  var keepaliveTimeout = EchoServerConfiguration.defaults.runtime.keepaliveTimeout.seconds
 
   @Option(
     help: """
       Seconds a connection may sit unused (HTTP/2: no RPC, nothing received; HTTP/1.1: between       requests, or with its responses unread) before closing.
       """)
-  var idleTimeout = 300.0
+  var idleTimeout = EchoServerConfiguration.defaults.runtime.idleTimeout.seconds
 
   @OptionGroup var listener: ListenerOptions
 
   @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-  var logLevel = "info"
+  var logLevel = EchoServerConfiguration.defaults.logLevel.rawValue
 
   func validate() throws {
     guard (0...65535).contains(self.port ?? defaultPort()) else {
@@ -82,17 +83,17 @@ struct Serve: AsyncParsableCommand {
     configuration.host = self.host
     configuration.port = self.port ?? defaultPort()
     configuration.eventLoopThreads = self.threads
-    configuration.gracePeriod = .milliseconds(Int64(self.gracePeriod * 1000))
+    configuration.gracePeriod = .seconds(self.gracePeriod)
     configuration.runtime.maxReceiveMessageSize = self.maxReceiveMessageSize
     configuration.runtime.http2Settings.maxConcurrentStreams = self.maxConcurrentStreams
     configuration.runtime.keepaliveInterval =
-      self.keepaliveInterval > 0 ? .nanoseconds(Int64(self.keepaliveInterval * 1e9)) : nil
-    configuration.runtime.keepaliveTimeout = .nanoseconds(Int64(self.keepaliveTimeout * 1e9))
-    configuration.runtime.idleTimeout = .nanoseconds(Int64(self.idleTimeout * 1e9))
+      self.keepaliveInterval > 0 ? TimeAmount(seconds: self.keepaliveInterval) : nil
+    configuration.runtime.keepaliveTimeout = TimeAmount(seconds: self.keepaliveTimeout)
+    configuration.runtime.idleTimeout = TimeAmount(seconds: self.idleTimeout)
     configuration.runtime.http1 = self.listener.applied(to: configuration.runtime.http1)
     configuration.runtime.http1.idleTimeout = configuration.runtime.idleTimeout
     configuration.runtime.maxConnections = self.listener.maxConnections
-    configuration.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
+    configuration.logLevel = Logger.Level(rawValue: self.logLevel) ?? configuration.logLevel
 
     var logger = Logger(label: "EchoServer")
     logger.logLevel = configuration.logLevel

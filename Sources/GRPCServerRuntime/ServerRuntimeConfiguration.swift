@@ -2,6 +2,7 @@ import GRPCWire
 import HTTP1Serving
 import NGHTTP2
 import NIOCore
+import NIOPosix
 
 /// Limits and protocol settings of the gRPC server runtime.
 public struct ServerRuntimeConfiguration: Sendable {
@@ -49,7 +50,7 @@ public struct ServerRuntimeConfiguration: Sendable {
       prefaceTimeout: .seconds(10),
       idleTimeout: .minutes(5),
       http1: .defaults,
-      maxConnections: 10_000,
+      maxConnections: ServerBootstrap.defaultMaxConnections,
       keepaliveInterval: .hours(2),
       keepaliveTimeout: .seconds(20),
       maxQueuedResponseBytes: 16 * 1024 * 1024

@@ -4,6 +4,9 @@ import NIOExtras
 import NIOPosix
 
 extension ServerBootstrap {
+  /// How many connections a listener takes at once unless configured otherwise.
+  public static let defaultMaxConnections = 10_000
+
   /// The listening set-up every server of this project shares: a deep accept backlog,
   /// `SO_REUSEADDR` so a restart can rebind at once, `TCP_NODELAY` on accepted connections (NIO's
   /// default, inherited from the listener: small request/response exchanges must not wait for

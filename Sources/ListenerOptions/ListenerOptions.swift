@@ -1,18 +1,19 @@
 import ArgumentParser
 import HTTP1Serving
 import NIOCore
+import NIOPosix
 
 /// The command-line flags both executables share for what their listeners accept: how long an
 /// HTTP/1.1 request may take on its way in and how many connections may be open at once.
 package struct ListenerOptions: ParsableArguments {
   @Option(help: "Seconds an HTTP/1.1 request head may take from its first byte (then 408).")
-  package var requestHeadTimeout = Self.seconds(HTTP1ConnectionLimits.defaults.headTimeout)
+  package var requestHeadTimeout = HTTP1ConnectionLimits.defaults.headTimeout.seconds
 
   @Option(help: "Seconds an HTTP/1.1 request body may take after its head (then 408).")
-  package var requestBodyTimeout = Self.seconds(HTTP1ConnectionLimits.defaults.bodyTimeout)
+  package var requestBodyTimeout = HTTP1ConnectionLimits.defaults.bodyTimeout.seconds
 
   @Option(help: "Most connections open at once; more are closed as soon as they are accepted.")
-  package var maxConnections = 10_000
+  package var maxConnections = ServerBootstrap.defaultMaxConnections
 
   package init() {}
 
@@ -28,12 +29,8 @@ package struct ListenerOptions: ParsableArguments {
   /// `limits` with the request deadlines given here.
   package func applied(to limits: HTTP1ConnectionLimits) -> HTTP1ConnectionLimits {
     var limits = limits
-    limits.headTimeout = .nanoseconds(Int64(self.requestHeadTimeout * 1e9))
-    limits.bodyTimeout = .nanoseconds(Int64(self.requestBodyTimeout * 1e9))
+    limits.headTimeout = TimeAmount(seconds: self.requestHeadTimeout)
+    limits.bodyTimeout = TimeAmount(seconds: self.requestBodyTimeout)
     return limits
-  }
-
-  private static func seconds(_ amount: TimeAmount) -> Double {
-    Double(amount.nanoseconds) / 1e9
   }
 }
