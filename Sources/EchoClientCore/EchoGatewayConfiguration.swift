@@ -4,38 +4,38 @@ import Logging
 import NIOPosix
 
 /// Everything the echo client can be told, from flags or the original's environment variables.
-public struct EchoGatewayConfiguration: Sendable {
+package struct EchoGatewayConfiguration: Sendable {
   /// The address the HTTP server listens on.
-  public var host: String
+  package var host: String
   /// The HTTP port (0 picks a free one).
-  public var port: Int
+  package var port: Int
   /// The gRPC server and how calls to it behave.
-  public var channel: GRPCChannelConfiguration
+  package var channel: GRPCChannelConfiguration
   /// Event-loop threads shared by HTTP connections and gRPC connections.
-  public var eventLoopThreads: Int
+  package var eventLoopThreads: Int
   /// The longest message `/echo` forwards, in UTF-8 bytes; longer ones get 413.
-  public var maxMessageBytes: Int
+  package var maxMessageBytes: Int
   /// The longest request target (path and query) accepted; longer ones get 414.
-  public var maxURILength: Int
+  package var maxURILength: Int
   /// What HTTP/1.1 requests are held to: head and body deadlines, the largest head, keep-alive
   /// idleness.
-  public var http1: HTTP1ConnectionLimits
+  package var http1: HTTP1ConnectionLimits
   /// The most HTTP connections open at once; one more is closed as soon as it is accepted.
-  public var maxConnections: Int
+  package var maxConnections: Int
   /// Where the page links to Prometheus.
-  public var prometheusURL: String
+  package var prometheusURL: String
   /// Where the page links to Grafana.
-  public var grafanaURL: String
+  package var grafanaURL: String
   /// How long SIGTERM waits for in-flight requests.
-  public var gracePeriod: Duration
+  package var gracePeriod: Duration
   /// The lowest log level written.
-  public var logLevel: Logger.Level
+  package var logLevel: Logger.Level
 
   /// Port 8081 on all interfaces, the server at 127.0.0.1:8080 with a 5 s deadline, one event
   /// loop, 16 KiB messages, 64 KiB targets in heads of up to 80 KiB (HTTP/1.1 limits otherwise
   /// ``HTTP1ConnectionLimits/defaults``), 10,000 connections, Prometheus and Grafana on
   /// localhost's usual ports.
-  public static var defaults: EchoGatewayConfiguration {
+  package static var defaults: EchoGatewayConfiguration {
     var http1 = HTTP1ConnectionLimits.defaults
     http1.maxHeadBytes = 80 * 1024
     return EchoGatewayConfiguration(
@@ -54,7 +54,7 @@ public struct EchoGatewayConfiguration: Sendable {
   }
 
   /// Creates a configuration; ``defaults`` is the usual start.
-  public init(
+  package init(
     host: String,
     port: Int,
     channel: GRPCChannelConfiguration,

@@ -2,29 +2,29 @@ import GRPCServerRuntime
 import Logging
 
 /// Everything the echo server can be told, from flags or the original's environment variables.
-public struct EchoServerConfiguration: Sendable {
+package struct EchoServerConfiguration: Sendable {
   /// The address to listen on.
-  public var host: String
+  package var host: String
   /// The port for gRPC and `/metrics` alike (0 picks a free one).
-  public var port: Int
+  package var port: Int
   /// Event-loop threads; one serves a 2-core machine best (see DESIGN.md).
-  public var eventLoopThreads: Int
+  package var eventLoopThreads: Int
   /// How long a shutdown waits for in-flight RPCs before closing their connections.
-  public var gracePeriod: Duration
+  package var gracePeriod: Duration
   /// Limits and HTTP/2 settings.
-  public var runtime: ServerRuntimeConfiguration
+  package var runtime: ServerRuntimeConfiguration
   /// The lowest log level written.
-  public var logLevel: Logger.Level
+  package var logLevel: Logger.Level
 
   /// Port 8080 on all interfaces, one event loop, 10 s grace, runtime defaults, `info` logs.
-  public static var defaults: EchoServerConfiguration {
+  package static var defaults: EchoServerConfiguration {
     EchoServerConfiguration(
       host: "0.0.0.0", port: 8080, eventLoopThreads: 1, gracePeriod: .seconds(10),
       runtime: .defaults, logLevel: .info)
   }
 
   /// Creates a configuration; ``defaults`` is the usual start.
-  public init(
+  package init(
     host: String, port: Int, eventLoopThreads: Int, gracePeriod: Duration,
     runtime: ServerRuntimeConfiguration, logLevel: Logger.Level
   ) {

@@ -3,11 +3,11 @@ import GRPCWire
 
 /// A method registered on a ``GRPCChannel``: its HTTP/2 path and its interceptors' hooks,
 /// resolved once so that a call only walks an array.
-public struct GRPCClientMethod: Sendable {
+package struct GRPCClientMethod: Sendable {
   /// The method, as the metrics label it.
-  public let method: GRPCMethod
+  package let method: GRPCMethod
   /// `/package.Service/Method`.
-  public let path: String
+  package let path: String
   let observers: [any GRPCClientCallObserver]
 
   init(method: GRPCMethod, observers: [any GRPCClientCallObserver]) {

@@ -3,9 +3,9 @@ import GRPCWire
 import NIOCore
 
 /// A method the server routes to: its name and type (also its metric labels) and its handler.
-public struct RPCMethodDefinition: Sendable {
+package struct RPCMethodDefinition: Sendable {
   /// How the runtime drives the method's handler.
-  public enum Handler: Sendable {
+  package enum Handler: Sendable {
     /// One request, one reply: runs synchronously on the event loop once the client has
     /// half-closed, with the request payload, and replies through ``ServerCall/send(_:)-(ByteBuffer)``;
     /// the runtime then finishes the call with OK (unless the handler finished it).
@@ -21,18 +21,18 @@ public struct RPCMethodDefinition: Sendable {
   }
 
   /// Service, method and RPC type; the metric labels come from here.
-  public let method: GRPCMethod
+  package let method: GRPCMethod
   /// The HTTP/2 `:path` the method is served at: `/package.Service/Method`.
-  public let path: String
+  package let path: String
   /// The handler.
-  public let handler: Handler
+  package let handler: Handler
   /// The protobuf names of the request and response messages (`proto.Message`), when the
   /// handler is typed; ``DeclaredMethods/check(_:)`` holds them against the proto.
-  public let messageTypes: (request: String, response: String?)?
+  package let messageTypes: (request: String, response: String?)?
 
   /// Creates a definition from a handler working on raw message payloads; `messageTypes` names
   /// the messages they hold, if known.
-  public init(
+  package init(
     method: GRPCMethod, handler: Handler, messageTypes: (request: String, response: String?)? = nil
   ) {
     self.method = method

@@ -1,9 +1,9 @@
 internal import CNGHTTP2
 
 /// A failure reported by an ``NGHTTP2Session``: what went wrong, and what the caller should do.
-public struct NGHTTP2Error: Error, Hashable, Sendable, CustomStringConvertible {
+package struct NGHTTP2Error: Error, Hashable, Sendable, CustomStringConvertible {
   /// The kind of failure; new kinds may be added, so switch over it with a `default` case.
-  public struct Code: Hashable, Sendable, CustomStringConvertible {
+  package struct Code: Hashable, Sendable, CustomStringConvertible {
     private enum Value: Hashable, Sendable {
       case protocolViolation
       case streamClosed
@@ -19,20 +19,20 @@ public struct NGHTTP2Error: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// The peer sent bytes that are not valid HTTP/2 (a bad connection preface, a flood of
     /// frames). Drain the session once more, write what it queued (usually a GOAWAY), and close.
-    public static let protocolViolation = Code(.protocolViolation)
+    package static let protocolViolation = Code(.protocolViolation)
 
     /// The stream is gone: the peer reset it, or it ended. Drop the submission.
-    public static let streamClosed = Code(.streamClosed)
+    package static let streamClosed = Code(.streamClosed)
 
     /// The call does not fit the stream's or the session's state (data after the end of a
     /// stream, trailers before headers, a server-only call on a client). A caller's bug.
-    public static let invalidState = Code(.invalidState)
+    package static let invalidState = Code(.invalidState)
 
     /// nghttp2 failed internally (out of memory, a callback failed). Close the connection.
-    public static let sessionFailure = Code(.sessionFailure)
+    package static let sessionFailure = Code(.sessionFailure)
 
     /// The code's name, for logs.
-    public var description: String {
+    package var description: String {
       switch self.value {
       case .protocolViolation: "protocolViolation"
       case .streamClosed: "streamClosed"
@@ -43,23 +43,22 @@ public struct NGHTTP2Error: Error, Hashable, Sendable, CustomStringConvertible {
   }
 
   /// The kind of failure.
-  public var code: Code
+  package var code: Code
 
   /// What happened and what to do about it.
-  public var message: String
+  package var message: String
 
   /// nghttp2's own (negative) error code, or 0 when the Swift layer raised the error itself.
-  public var libraryErrorCode: Int
+  package var libraryErrorCode: Int
 
-  /// Creates an error.
-  public init(code: Code, message: String, libraryErrorCode: Int = 0) {
+  package init(code: Code, message: String, libraryErrorCode: Int = 0) {
     self.code = code
     self.message = message
     self.libraryErrorCode = libraryErrorCode
   }
 
   /// `code: message`, for logs.
-  public var description: String {
+  package var description: String {
     "\(self.code): \(self.message)"
   }
 }

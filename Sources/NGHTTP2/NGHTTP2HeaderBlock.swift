@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// One header field: a lower-case name and its value.
-public typealias NGHTTP2HeaderField = (name: String, value: String)
+package typealias NGHTTP2HeaderField = (name: String, value: String)
 
 /// One complete header block received on a stream: request headers, response headers or
 /// trailers, in the order they arrived.
@@ -16,9 +16,9 @@ public typealias NGHTTP2HeaderField = (name: String, value: String)
 /// only of the values they keep. As a collection it yields `(name, value)` Strings, made on
 /// access. A value type over copy-on-write storage the session reuses from block to block, so
 /// keeping a block beyond the delegate call is safe, and not keeping it costs no allocation.
-public struct NGHTTP2HeaderBlock: Sendable {
+package struct NGHTTP2HeaderBlock: Sendable {
   /// What a header block is, from nghttp2's header category.
-  public enum Kind: Hashable, Sendable {
+  package enum Kind: Hashable, Sendable {
     /// The headers that open a request (received by a server).
     case request
     /// The first headers of a response (received by a client).
@@ -121,17 +121,17 @@ public struct NGHTTP2HeaderBlock: Sendable {
   }
 
   /// What this block is.
-  public var kind: Kind
+  package var kind: Kind
 
   /// True when the block was larger than the session's `maxHeaderListSize` (counted as RFC 9113
   /// §6.5.2 does: name and value lengths plus 32 per field); the fields past the limit are
   /// dropped, so the receiver must refuse the request rather than act on part of it.
-  public var exceedsSizeLimit = false
+  package var exceedsSizeLimit = false
 
   @usableFromInline var storage: Storage
 
   /// Creates a block, for tests and for code that builds blocks by hand.
-  public init(kind: Kind, fields: [NGHTTP2HeaderField]) {
+  package init(kind: Kind, fields: [NGHTTP2HeaderField]) {
     self.kind = kind
     self.storage = fields.isEmpty ? .empty : Storage()
     for field in fields {
@@ -168,7 +168,7 @@ public struct NGHTTP2HeaderBlock: Sendable {
   /// Calls `body` with the bytes of each field's name and value, in order. The pointers are
   /// valid only during the call.
   @inlinable
-  public func forEachRawField(
+  package func forEachRawField(
     _ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void
   ) rethrows {
     let storage = self.storage
@@ -182,29 +182,29 @@ public struct NGHTTP2HeaderBlock: Sendable {
   }
 
   /// The position of the first field named `name` (lower case), if any.
-  public func firstIndex(ofName name: String) -> Int? {
+  package func firstIndex(ofName name: String) -> Int? {
     (0..<self.storage.spanCount).first { Self.bytes(self.nameBytes(at: $0), equal: name) }
   }
 
   /// The name of the field at `position`.
-  public func name(at position: Int) -> String {
+  package func name(at position: Int) -> String {
     String(decoding: self.nameBytes(at: position), as: UTF8.self)
   }
 
   /// The value of the field at `position`.
-  public func value(at position: Int) -> String {
+  package func value(at position: Int) -> String {
     String(decoding: self.valueBytes(at: position), as: UTF8.self)
   }
 
   /// Whether the value of the field at `position` is exactly `value`, compared as bytes.
-  public func valueEquals(at position: Int, _ value: String) -> Bool {
+  package func valueEquals(at position: Int, _ value: String) -> Bool {
     Self.bytes(self.valueBytes(at: position), equal: value)
   }
 
   /// Whether `stored` (a field's name or value) holds exactly the UTF-8 of `string`. A native
   /// String is contiguous UTF-8, compared in place without a copy of the String.
   @inlinable
-  public static func bytes(_ stored: UnsafeRawBufferPointer, equal string: String) -> Bool {
+  package static func bytes(_ stored: UnsafeRawBufferPointer, equal string: String) -> Bool {
     string.utf8.withContiguousStorageIfAvailable { utf8 in
       utf8.count == stored.count
         && (utf8.isEmpty || memcmp(stored.baseAddress!, utf8.baseAddress!, utf8.count) == 0)
@@ -212,7 +212,7 @@ public struct NGHTTP2HeaderBlock: Sendable {
   }
 
   /// The value of the first field named `name` (lower case), if any.
-  public subscript(name: String) -> String? {
+  package subscript(name: String) -> String? {
     self.firstIndex(ofName: name).map { self.value(at: $0) }
   }
 
@@ -234,13 +234,13 @@ public struct NGHTTP2HeaderBlock: Sendable {
 
 extension NGHTTP2HeaderBlock: RandomAccessCollection {
   /// The position of the first field.
-  public var startIndex: Int { 0 }
+  package var startIndex: Int { 0 }
 
   /// The position past the last field.
-  public var endIndex: Int { self.storage.spanCount }
+  package var endIndex: Int { self.storage.spanCount }
 
   /// The field at `position`, as Strings.
-  public subscript(position: Int) -> NGHTTP2HeaderField {
+  package subscript(position: Int) -> NGHTTP2HeaderField {
     (self.name(at: position), self.value(at: position))
   }
 }

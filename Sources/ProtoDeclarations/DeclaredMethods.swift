@@ -4,22 +4,22 @@ import SwiftProtobuf
 /// The RPC methods a set of proto files declares: what a server checks its registrations
 /// against (`GRPCServerRuntime` adds the check), and where a client takes method names and types
 /// from, so neither can disagree with the protos.
-public struct DeclaredMethods: Sendable {
+package struct DeclaredMethods: Sendable {
   /// One method as a proto declares it.
-  public struct Declaration: Sendable {
+  package struct Declaration: Sendable {
     /// Service, name and streaming type.
-    public var method: GRPCMethod
+    package var method: GRPCMethod
     /// The fully qualified request message (`proto.Message`).
-    public var request: String
+    package var request: String
     /// The fully qualified response message.
-    public var response: String
+    package var response: String
   }
 
   private let declarations: [Declaration]
 
   /// The methods of every service in `fileDescriptorSet` (as `protoc --descriptor_set_out`
   /// writes it), in declaration order.
-  public init(_ fileDescriptorSet: Google_Protobuf_FileDescriptorSet) {
+  package init(_ fileDescriptorSet: Google_Protobuf_FileDescriptorSet) {
     var declarations: [Declaration] = []
     for file in fileDescriptorSet.file {
       let prefix = file.package.isEmpty ? "" : file.package + "."
@@ -40,17 +40,17 @@ public struct DeclaredMethods: Sendable {
   }
 
   /// The declared methods of `service`, in declaration order.
-  public func methods(of service: String) -> [GRPCMethod] {
+  package func methods(of service: String) -> [GRPCMethod] {
     self.declarations.map(\.method).filter { $0.service == service }
   }
 
   /// The declaration of method `name` of `service`, if there is one.
-  public func declaration(of name: String, in service: String) -> Declaration? {
+  package func declaration(of name: String, in service: String) -> Declaration? {
     self.declarations.first { $0.method.service == service && $0.method.method == name }
   }
 
   /// The declared method `name` of `service`.
-  public func method(
+  package func method(
     _ name: String, of service: String
   ) throws(DeclaredMethodsError)
     -> GRPCMethod
@@ -62,7 +62,7 @@ public struct DeclaredMethods: Sendable {
   }
 
   /// The error for a method `service` does not declare, naming those it does.
-  public func undeclared(service: String, method: String) -> DeclaredMethodsError {
+  package func undeclared(service: String, method: String) -> DeclaredMethodsError {
     let known = self.methods(of: service).map(\.method)
     return DeclaredMethodsError(
       known.isEmpty
@@ -77,12 +77,12 @@ public struct DeclaredMethods: Sendable {
 }
 
 /// A registration that does not match the protos; the message says which and how.
-public struct DeclaredMethodsError: Error, CustomStringConvertible {
+package struct DeclaredMethodsError: Error, CustomStringConvertible {
   /// What does not match.
-  public let description: String
+  package let description: String
 
   /// An error that says `description`.
-  public init(_ description: String) {
+  package init(_ description: String) {
     self.description = description
   }
 }

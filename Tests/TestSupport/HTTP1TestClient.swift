@@ -2,16 +2,16 @@ import NIOCore
 import NIOPosix
 
 /// One HTTP/1.1 response as read off the wire.
-public struct HTTP1TestResponse: Sendable {
+package struct HTTP1TestResponse: Sendable {
   /// The status code of the status line.
-  public var status: Int
+  package var status: Int
   /// The header fields in the order received, names as sent.
-  public var headers: [(name: String, value: String)]
+  package var headers: [(name: String, value: String)]
   /// The body, decoded as UTF-8.
-  public var body: String
+  package var body: String
 
   /// The value of the first header named `name` (compared case-insensitively), if any.
-  public func header(_ name: String) -> String? {
+  package func header(_ name: String) -> String? {
     self.headers.first { $0.name.lowercased() == name.lowercased() }?.value
   }
 }
@@ -19,10 +19,10 @@ public struct HTTP1TestResponse: Sendable {
 /// A deliberately small HTTP/1.1 client: one request per connection (`Connection: close`), the
 /// response read until the server closes, parsed by hand. Independent of the server's own HTTP
 /// code (NIOHTTP1), so it checks the bytes a scraper or probe would see.
-public enum HTTP1TestClient {
+package enum HTTP1TestClient {
   /// Sends one request and returns the parsed response; throws if no complete response arrives
   /// within `timeout`.
-  public static func request(
+  package static func request(
     _ method: String,
     _ path: String,
     host: String,
@@ -79,7 +79,7 @@ public enum HTTP1TestClient {
   }
 
   /// Parses a complete response; the body is cut to `Content-Length` when the header is present.
-  public static func parse(_ buffer: ByteBuffer) throws -> HTTP1TestResponse {
+  package static func parse(_ buffer: ByteBuffer) throws -> HTTP1TestResponse {
     let bytes = Array(buffer.readableBytesView)
     let separator = Array("\r\n\r\n".utf8)
     guard let end = bytes.firstRange(of: separator) else {
@@ -115,11 +115,11 @@ public enum HTTP1TestClient {
 }
 
 /// A response that could not be read as HTTP/1.1.
-public struct HTTP1TestClientError: Error, CustomStringConvertible {
+package struct HTTP1TestClientError: Error, CustomStringConvertible {
   /// What was wrong.
-  public var message: String
+  package var message: String
   /// The message.
-  public var description: String { self.message }
+  package var description: String { self.message }
 }
 
 /// Collects everything the server sends until it closes the connection.

@@ -3,26 +3,26 @@
 ///
 /// Series keys are normalized: `name{a="1",b="2"}` with labels sorted by name (just `name` when
 /// there are none), label values escaped as the format escapes them.
-public struct ParsedExposition: Sendable {
+package struct ParsedExposition: Sendable {
   /// One sample line.
-  public struct Sample: Sendable, Equatable {
+  package struct Sample: Sendable, Equatable {
     /// The sample's metric name (`grpc_server_handled_total`, `..._bucket`, ...).
-    public var name: String
+    package var name: String
     /// Its labels, unescaped.
-    public var labels: [String: String]
+    package var labels: [String: String]
     /// Its value.
-    public var value: Double
+    package var value: Double
   }
 
   /// Every sample, keyed by its normalized series.
-  public private(set) var samples: [String: Sample] = [:]
+  package private(set) var samples: [String: Sample] = [:]
   /// `# TYPE` of each family.
-  public private(set) var types: [String: String] = [:]
+  package private(set) var types: [String: String] = [:]
   /// `# HELP` of each family.
-  public private(set) var helps: [String: String] = [:]
+  package private(set) var helps: [String: String] = [:]
 
   /// Parses exposition text; throws on a malformed or duplicated sample line.
-  public init(_ text: String) throws {
+  package init(_ text: String) throws {
     for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
       if line.hasPrefix("# TYPE ") || line.hasPrefix("# HELP ") {
         let parts = line.dropFirst(7).split(separator: " ", maxSplits: 1)
@@ -46,19 +46,19 @@ public struct ParsedExposition: Sendable {
   }
 
   /// The normalized key of a series.
-  public static func key(_ name: String, _ labels: [String: String] = [:]) -> String {
+  package static func key(_ name: String, _ labels: [String: String] = [:]) -> String {
     guard !labels.isEmpty else { return name }
     let rendered = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(escape($0.value))\"" }
     return name + "{" + rendered.joined(separator: ",") + "}"
   }
 
   /// The value of one series; `nil` when the exposition lacks it.
-  public func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+  package func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
     self.samples[Self.key(name, labels)]?.value
   }
 
   /// Every sample with this metric name.
-  public func samples(named name: String) -> [Sample] {
+  package func samples(named name: String) -> [Sample] {
     self.samples.values.filter { $0.name == name }
   }
 
@@ -128,11 +128,11 @@ public struct ParsedExposition: Sendable {
 }
 
 /// A line of exposition text that could not be read.
-public struct ExpositionParseError: Error, CustomStringConvertible {
+package struct ExpositionParseError: Error, CustomStringConvertible {
   /// The line.
-  public var line: String
+  package var line: String
   /// What was wrong with it.
-  public var reason: String
+  package var reason: String
   /// Both.
-  public var description: String { "\(self.reason): \(self.line)" }
+  package var description: String { "\(self.reason): \(self.line)" }
 }

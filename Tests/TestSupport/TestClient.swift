@@ -5,15 +5,15 @@ import NIOCore
 
 /// An ``EchoGateway`` on 127.0.0.1 and an ephemeral port, pointed at a server, for tests that
 /// talk to it over sockets.
-public struct TestClient: Sendable {
+package struct TestClient: Sendable {
   /// The running gateway.
-  public let gateway: EchoGateway
+  package let gateway: EchoGateway
   /// The port its HTTP server listens on (loopback).
-  public let port: Int
+  package let port: Int
 
   /// Starts a gateway calling `127.0.0.1:serverPort` (and any `otherServerPorts`, round
   /// robin); `configure` adjusts the defaults (the listening address is always loopback, port 0).
-  public static func start(
+  package static func start(
     serverPort: Int,
     otherServerPorts: [Int] = [],
     _ configure: (inout EchoGatewayConfiguration) -> Void = { _ in }
@@ -39,7 +39,7 @@ public struct TestClient: Sendable {
   }
 
   /// Runs `body` against a fresh gateway and always shuts it down afterwards.
-  public static func with<T: Sendable>(
+  package static func with<T: Sendable>(
     serverPort: Int,
     otherServerPorts: [Int] = [],
     _ configure: (inout EchoGatewayConfiguration) -> Void = { _ in },
@@ -58,14 +58,14 @@ public struct TestClient: Sendable {
   }
 
   /// Sends `GET path` to the gateway.
-  public func get(
+  package func get(
     _ path: String, headers: [(String, String)] = []
   ) async throws -> HTTP1TestResponse {
     try await self.request("GET", path, headers: headers)
   }
 
   /// Sends one HTTP/1.1 request to the gateway.
-  public func request(
+  package func request(
     _ method: String,
     _ path: String,
     headers: [(String, String)] = [],
@@ -78,7 +78,7 @@ public struct TestClient: Sendable {
   }
 
   /// The gateway's registry, parsed.
-  public func exposition() throws -> ParsedExposition {
+  package func exposition() throws -> ParsedExposition {
     try ParsedExposition(self.gateway.registry.emitToString())
   }
 }

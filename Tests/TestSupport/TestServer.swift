@@ -3,17 +3,17 @@ import Logging
 import NIOCore
 
 /// An ``EchoServer`` on 127.0.0.1 and an ephemeral port, for tests that talk to it over sockets.
-public struct TestServer: Sendable {
+package struct TestServer: Sendable {
   /// The running server.
-  public let server: EchoServer
+  package let server: EchoServer
   /// The address it listens on; always loopback.
-  public let host: String
+  package let host: String
   /// The port it listens on.
-  public let port: Int
+  package let port: Int
 
   /// Starts a server; `configure` adjusts the defaults (the address is always loopback, port 0).
   /// `reusingPort` restarts on the port an earlier test server was given, for recovery tests.
-  public static func start(
+  package static func start(
     isolation: isolated (any Actor)? = #isolation,
     reusingPort: Int = 0,
     _ configure: (inout EchoServerConfiguration) -> Void = { _ in }
@@ -37,7 +37,7 @@ public struct TestServer: Sendable {
   }
 
   /// Runs `body` against a fresh server and always shuts the server down afterwards.
-  public static func with<T>(
+  package static func with<T>(
     isolation: isolated (any Actor)? = #isolation,
     _ configure: (inout EchoServerConfiguration) -> Void = { _ in },
     _ body: (TestServer) async throws -> sending T
@@ -54,12 +54,12 @@ public struct TestServer: Sendable {
   }
 
   /// The registry's exposition as the server renders it internally, parsed for exact lookups.
-  public func exposition() throws -> ParsedExposition {
+  package func exposition() throws -> ParsedExposition {
     try ParsedExposition(self.server.registry.emitToString())
   }
 
   /// Sends `GET path` over HTTP/1.1 to this server's gRPC port.
-  public func get(
+  package func get(
     _ path: String,
     headers: [(String, String)] = [],
     timeout: Duration = .seconds(5)
@@ -70,7 +70,7 @@ public struct TestServer: Sendable {
 }
 
 /// Failures of the test harness itself.
-public enum TestServerError: Error {
+package enum TestServerError: Error {
   /// The bound address had no port.
   case noPort
 }
