@@ -78,8 +78,8 @@ final class ClientCall {
   /// request (RFC 9113 §8.7; a draining server's GOAWAY refuses the streams it will not serve),
   /// and only once (gRPC's transparent retry). If so, the call is detached from its stream;
   /// the caller starts it elsewhere. It still counts once in the metrics.
-  func takeRetry(afterClose errorCode: UInt32) -> Bool {
-    guard !self.isFinished, !self.isRetried, errorCode == HTTP2ErrorCode.refusedStream,
+  func takeRetry(afterClose errorCode: HTTP2ErrorCode) -> Bool {
+    guard !self.isFinished, !self.isRetried, errorCode == .refusedStream,
       !self.reader.hasResponse
     else { return false }
     self.isRetried = true
@@ -88,7 +88,7 @@ final class ClientCall {
   }
 
   /// Ends the call with what the stream delivered.
-  func streamClosed(errorCode: UInt32, peer: String) {
+  func streamClosed(errorCode: HTTP2ErrorCode, peer: String) {
     guard !self.isFinished else { return }
     let (status, message, isServerStatus) = self.reader.finish(errorCode: errorCode)
     for _ in 0..<self.reader.messageCount { self.method.receivedMessage() }

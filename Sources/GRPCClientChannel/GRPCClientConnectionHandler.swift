@@ -90,7 +90,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
   func reset(streamID: Int32) {
     self.calls.removeValue(forKey: streamID)
     do {
-      try self.session.resetStream(streamID: streamID, errorCode: HTTP2ErrorCode.cancel)
+      try self.session.resetStream(streamID: streamID, errorCode: .cancel)
     } catch {
       self.logger.debug("RST_STREAM failed", metadata: ["error": "\(error)"])
     }
@@ -194,7 +194,7 @@ extension GRPCClientConnectionHandler: NGHTTP2ChannelIODelegate {
     // The call ends when the stream closes, which follows in the same read.
   }
 
-  func didCloseStream(streamID: Int32, errorCode: UInt32) {
+  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode) {
     guard let call = self.calls.removeValue(forKey: streamID) else { return }
     if call.takeRetry(afterClose: errorCode) {
       self.events.refused(call)
@@ -204,7 +204,7 @@ extension GRPCClientConnectionHandler: NGHTTP2ChannelIODelegate {
     self.closeIfDone()
   }
 
-  func didReceiveGoAway(lastStreamID: Int32, errorCode: UInt32) {
+  func didReceiveGoAway(lastStreamID: Int32, errorCode: HTTP2ErrorCode) {
     guard !self.isGoingAway else { return }
     self.isGoingAway = true
     self.events.goingAway(self)

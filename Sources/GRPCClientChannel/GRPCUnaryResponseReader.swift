@@ -71,7 +71,7 @@ package struct GRPCUnaryResponseReader: Sendable {
 
   /// The outcome once the stream has closed with HTTP/2 error code `errorCode` (an
   /// ``HTTP2ErrorCode``; `noError` when it closed normally).
-  package func finish(errorCode: UInt32) -> Outcome {
+  package func finish(errorCode: HTTP2ErrorCode) -> Outcome {
     if let wireError = self.wireError {
       return (Self.status(for: wireError), nil, false)
     }
@@ -88,7 +88,7 @@ package struct GRPCUnaryResponseReader: Sendable {
     }
     guard let status = self.status else {
       return (
-        errorCode == HTTP2ErrorCode.noError
+        errorCode == .noError
           ? GRPCStatus(code: .internalError, message: "the server sent no grpc-status")
           : Self.statusForReset(errorCode), nil, false
       )
@@ -118,11 +118,11 @@ package struct GRPCUnaryResponseReader: Sendable {
 
   /// The status of a stream that closed before a response: REFUSED_STREAM means the server never
   /// processed it (safe to retry), CANCEL that it was cancelled; anything else is a failure.
-  static func statusForReset(_ errorCode: UInt32) -> GRPCStatus {
+  static func statusForReset(_ errorCode: HTTP2ErrorCode) -> GRPCStatus {
     switch errorCode {
-    case HTTP2ErrorCode.noError, HTTP2ErrorCode.refusedStream:
+    case .noError, .refusedStream:
       GRPCStatus(code: .unavailable, message: "the server closed the stream without a response")
-    case HTTP2ErrorCode.cancel:
+    case .cancel:
       GRPCStatus(code: .cancelled, message: "the stream was cancelled")
     default:
       GRPCStatus(

@@ -68,7 +68,7 @@ extension GRPCConnectionHandler {
     self.endOfRequests(call)
   }
 
-  func didCloseStream(streamID: Int32, errorCode: UInt32) {
+  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode) {
     guard let call = self.calls.removeValue(forKey: streamID) else { return }
     if !call.isFinished {
       call.markCancelled()
@@ -76,7 +76,7 @@ extension GRPCConnectionHandler {
     }
   }
 
-  func didReceiveGoAway(lastStreamID: Int32, errorCode: UInt32) {
+  func didReceiveGoAway(lastStreamID: Int32, errorCode: HTTP2ErrorCode) {
     self.lifecycle.clientSentGoAway()
   }
 

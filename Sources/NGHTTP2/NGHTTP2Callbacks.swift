@@ -121,7 +121,7 @@ private func onStreamClose(
 ) -> Int32 {
   Int32(
     withSession(userData) { session in
-      session.closeStream(streamID, errorCode: errorCode)
+      session.closeStream(streamID, errorCode: HTTP2ErrorCode(rawValue: errorCode))
       return 0
     })
 }

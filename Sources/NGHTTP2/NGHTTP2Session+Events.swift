@@ -42,7 +42,7 @@ extension NGHTTP2Session {
     case UInt8(NGHTTP2_GOAWAY.rawValue):
       self.delegate?.didReceiveGoAway(
         lastStreamID: frame.pointee.goaway.last_stream_id,
-        errorCode: frame.pointee.goaway.error_code)
+        errorCode: HTTP2ErrorCode(rawValue: frame.pointee.goaway.error_code))
     case UInt8(NGHTTP2_SETTINGS.rawValue) where header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0:
       self.delegate?.didReceiveSettings()
     default:
@@ -51,7 +51,7 @@ extension NGHTTP2Session {
   }
 
   /// Releases a stream's state and reports the close, once per stream the session tracked.
-  func closeStream(_ streamID: Int32, errorCode: UInt32) {
+  func closeStream(_ streamID: Int32, errorCode: HTTP2ErrorCode) {
     guard let stream = self.streams.removeValue(forKey: streamID) else { return }
     self.queuedBytes -= stream.queuedBytes
     self.delegate?.didCloseStream(streamID: streamID, errorCode: errorCode)
@@ -63,7 +63,7 @@ extension NGHTTP2Session {
     guard frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue),
       frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
     else { return }
-    self.closeStream(frame.pointee.hd.stream_id, errorCode: NGHTTP2_REFUSED_STREAM.rawValue)
+    self.closeStream(frame.pointee.hd.stream_id, errorCode: .refusedStream)
   }
 
   func readOutbound(

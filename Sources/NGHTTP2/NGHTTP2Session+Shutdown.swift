@@ -20,10 +20,12 @@ extension NGHTTP2Session {
   /// close; anything else tells the peer why the connection ends.
   ///
   /// - Throws: ``NGHTTP2Error/Code/invalidState`` if the session is already terminating.
-  package func submitGoAway(errorCode: UInt32 = 0, debugData: [UInt8] = []) throws(NGHTTP2Error) {
+  package func submitGoAway(
+    errorCode: HTTP2ErrorCode = .noError, debugData: [UInt8] = []
+  ) throws(NGHTTP2Error) {
     let lastStreamID = nghttp2_session_get_last_proc_stream_id(self.session)
     let result = nghttp2_submit_goaway(
-      self.session, UInt8(NGHTTP2_FLAG_NONE.rawValue), lastStreamID, errorCode,
+      self.session, UInt8(NGHTTP2_FLAG_NONE.rawValue), lastStreamID, errorCode.rawValue,
       debugData, debugData.count)
     try Self.check(Int(result), while: "submitting GOAWAY")
   }

@@ -89,9 +89,9 @@ extension NGHTTP2Session {
   /// state is released, and the delegate told, when nghttp2 closes it.
   ///
   /// - Throws: ``NGHTTP2Error/Code/invalidState`` for stream id 0.
-  package func resetStream(streamID: Int32, errorCode: UInt32) throws(NGHTTP2Error) {
+  package func resetStream(streamID: Int32, errorCode: HTTP2ErrorCode) throws(NGHTTP2Error) {
     let result = nghttp2_submit_rst_stream(
-      self.session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode)
+      self.session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode.rawValue)
     try Self.check(Int(result), while: "resetting stream \(streamID)")
   }
 

@@ -18,16 +18,16 @@ package protocol NGHTTP2SessionDelegate: AnyObject {
   /// data.
   func didReceiveEndStream(streamID: Int32)
 
-  /// `streamID` is closed and its state released. `errorCode` is 0 for a normal close, otherwise
-  /// the HTTP/2 error code of a RST_STREAM (8 is CANCEL) or of the failure that closed it (7,
-  /// REFUSED_STREAM, for requests the server never processed). It can come for a stream whose
+  /// `streamID` is closed and its state released. `errorCode` is `.noError` for a normal close,
+  /// otherwise the code of a RST_STREAM (`.cancel`, say) or of the failure that closed it
+  /// (`.refusedStream` for requests the server never processed). It can come for a stream whose
   /// headers were never delivered, when nghttp2 rejected them as malformed HTTP: ignore those.
-  func didCloseStream(streamID: Int32, errorCode: UInt32)
+  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode)
 
   /// The peer sent GOAWAY: streams above `lastStreamID` will not be processed (they are closed
-  /// with REFUSED_STREAM), and no new streams should be started. `errorCode` 0 is a graceful
-  /// shutdown.
-  func didReceiveGoAway(lastStreamID: Int32, errorCode: UInt32)
+  /// with REFUSED_STREAM), and no new streams should be started. `errorCode` `.noError` is a
+  /// graceful shutdown.
+  func didReceiveGoAway(lastStreamID: Int32, errorCode: HTTP2ErrorCode)
 
   /// The peer sent its SETTINGS (not an acknowledgement of ours). The first one is the peer's
   /// half of the connection preface: until it arrives, the peer has not shown it speaks HTTP/2.

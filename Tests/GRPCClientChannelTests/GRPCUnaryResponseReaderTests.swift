@@ -30,7 +30,7 @@ struct GRPCUnaryResponseReaderTests {
     reader.receive(self.responseHeaders)
     self.feed(&reader, [1, 2, 3])
     reader.receive(self.trailers("0"))
-    let (status, message, isServerStatus) = reader.finish(errorCode: 0)
+    let (status, message, isServerStatus) = reader.finish(errorCode: .noError)
     #expect(status == .ok)
     #expect(isServerStatus)
     #expect(message.map { Array($0.readableBytesView) } == [1, 2, 3])
@@ -47,7 +47,7 @@ struct GRPCUnaryResponseReaderTests {
           (":status", "200"), ("content-type", "application/grpc"), ("grpc-status", "8"),
           ("grpc-message", "too%20big"),
         ]))
-    let (status, message, isServerStatus) = reader.finish(errorCode: 0)
+    let (status, message, isServerStatus) = reader.finish(errorCode: .noError)
     #expect(status == GRPCStatus(code: .resourceExhausted, message: "too big"))
     #expect(isServerStatus)
     #expect(message == nil)
@@ -62,15 +62,15 @@ struct GRPCUnaryResponseReaderTests {
   func httpStatus(status: Int, code: GRPCStatus.Code) {
     var reader = GRPCUnaryResponseReader(maxMessageSize: 100)
     reader.receive(NGHTTP2HeaderBlock(kind: .response, fields: [(":status", String(status))]))
-    #expect(reader.finish(errorCode: 0).status.code == code)
+    #expect(reader.finish(errorCode: .noError).status.code == code)
   }
 
   @Test("resets: REFUSED_STREAM is UNAVAILABLE, CANCEL is CANCELLED, others INTERNAL")
   func resets() {
     let reader = GRPCUnaryResponseReader(maxMessageSize: 100)
-    #expect(reader.finish(errorCode: HTTP2ErrorCode.refusedStream).status.code == .unavailable)
-    #expect(reader.finish(errorCode: HTTP2ErrorCode.cancel).status.code == .cancelled)
-    #expect(reader.finish(errorCode: 2).status.code == .internalError)
+    #expect(reader.finish(errorCode: .refusedStream).status.code == .unavailable)
+    #expect(reader.finish(errorCode: .cancel).status.code == .cancelled)
+    #expect(reader.finish(errorCode: .internalError).status.code == .internalError)
   }
 
   @Test("OK without a message, or with two, is INTERNAL; no grpc-status is INTERNAL")
@@ -78,18 +78,18 @@ struct GRPCUnaryResponseReaderTests {
     var none = GRPCUnaryResponseReader(maxMessageSize: 100)
     none.receive(self.responseHeaders)
     none.receive(self.trailers("0"))
-    #expect(none.finish(errorCode: 0).status.code == .internalError)
+    #expect(none.finish(errorCode: .noError).status.code == .internalError)
 
     var two = GRPCUnaryResponseReader(maxMessageSize: 100)
     two.receive(self.responseHeaders)
     self.feed(&two, [1])
     self.feed(&two, [2])
     two.receive(self.trailers("0"))
-    #expect(two.finish(errorCode: 0).status.code == .internalError)
+    #expect(two.finish(errorCode: .noError).status.code == .internalError)
 
     var noStatus = GRPCUnaryResponseReader(maxMessageSize: 100)
     noStatus.receive(self.responseHeaders)
-    #expect(noStatus.finish(errorCode: 0).status.code == .internalError)
+    #expect(noStatus.finish(errorCode: .noError).status.code == .internalError)
   }
 
   @Test("a response message over the limit is RESOURCE_EXHAUSTED")
@@ -98,7 +98,7 @@ struct GRPCUnaryResponseReaderTests {
     reader.receive(self.responseHeaders)
     self.feed(&reader, [1, 2, 3])
     reader.receive(self.trailers("0"))
-    let outcome = reader.finish(errorCode: 0)
+    let outcome = reader.finish(errorCode: .noError)
     #expect(outcome.status.code == .resourceExhausted)
     #expect(!outcome.isServerStatus, "the reply was refused here; the server said OK")
   }
@@ -112,7 +112,7 @@ struct GRPCUnaryResponseReaderTests {
     reader.receive(ByteBuffer(string: "<html><body>not gRPC</body></html>"))
     reader.receive(self.trailers("0"))
     #expect(
-      reader.finish(errorCode: 0).status
+      reader.finish(errorCode: .noError).status
         == GRPCStatus(code: .unknown, message: "the response is not gRPC (content-type)"))
   }
 
@@ -122,7 +122,7 @@ struct GRPCUnaryResponseReaderTests {
     reader.receive(self.responseHeaders)
     reader.receive(ByteBuffer(bytes: [0, 0, 0, 0, 10, 1, 2, 3]))  // 3 of 10 bytes.
     reader.receive(self.trailers("0"))
-    let status = reader.finish(errorCode: 0).status
+    let status = reader.finish(errorCode: .noError).status
     #expect(status.code == .internalError)
     #expect(status.message.hasPrefix("reading the response: The stream ended in the middle"))
     #expect(status.message.contains("8 bytes of an incomplete length-prefixed message"))
@@ -139,7 +139,7 @@ struct GRPCUnaryResponseReaderTests {
         ]))
     reader.receive(ByteBuffer(bytes: [1, 0, 0, 0, 1, 7]))
     reader.receive(self.trailers("0"))
-    let status = reader.finish(errorCode: 0).status
+    let status = reader.finish(errorCode: .noError).status
     #expect(status.code == .internalError)
     #expect(status.message.contains("grpc-encoding absent or identity"))
   }

@@ -54,13 +54,13 @@ private final class RefusingHandler: ChannelInboundHandler, NGHTTP2SessionDelega
   func didReceiveHeaders(streamID: Int32, headers: NGHTTP2HeaderBlock, endStream: Bool) {
     guard headers.kind == .request else { return }
     self.refused.increment()
-    try? self.session.resetStream(streamID: streamID, errorCode: 7)
+    try? self.session.resetStream(streamID: streamID, errorCode: .refusedStream)
   }
 
   func didReceiveData(streamID: Int32, data: ByteBuffer) {}
   func didReceiveEndStream(streamID: Int32) {}
-  func didCloseStream(streamID: Int32, errorCode: UInt32) {}
-  func didReceiveGoAway(lastStreamID: Int32, errorCode: UInt32) {}
+  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode) {}
+  func didReceiveGoAway(lastStreamID: Int32, errorCode: HTTP2ErrorCode) {}
   func didReceiveSettings() {}
 }
 

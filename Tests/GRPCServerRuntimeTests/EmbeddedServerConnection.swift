@@ -133,7 +133,7 @@ struct FrameHeader: Equatable {
 final class ClientPeer: NGHTTP2SessionDelegate {
   private(set) var headers: [Int32: [[String: String]]] = [:]
   private(set) var data: [Int32: [UInt8]] = [:]
-  private(set) var closed: [Int32: UInt32] = [:]
+  private(set) var closed: [Int32: HTTP2ErrorCode] = [:]
   private(set) var goAways: [Int32] = []
 
   /// The `grpc-status` the server ended `streamID` with, if it has.
@@ -153,11 +153,11 @@ final class ClientPeer: NGHTTP2SessionDelegate {
 
   func didReceiveEndStream(streamID: Int32) {}
 
-  func didCloseStream(streamID: Int32, errorCode: UInt32) {
+  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode) {
     self.closed[streamID] = errorCode
   }
 
-  func didReceiveGoAway(lastStreamID: Int32, errorCode: UInt32) {
+  func didReceiveGoAway(lastStreamID: Int32, errorCode: HTTP2ErrorCode) {
     self.goAways.append(lastStreamID)
   }
 

@@ -96,7 +96,7 @@ struct ServerConnectionLifecycleTests {
     #expect(connection.serverWrites == writesBefore + 1)
     #expect(connection.peer.status(of: stream) == "0")
     #expect(connection.peer.data[stream] == [0, 0, 0, 0, 3, 1, 2, 3])
-    #expect(connection.peer.closed[stream] == 0)
+    #expect(connection.peer.closed[stream] == .noError)
   }
 
   @Test("an idle connection gets GOAWAY, shuts its side, and closes after the linger silence")
@@ -248,7 +248,7 @@ struct ServerInterceptorTests {
     try connection.startCall(unknown, message: [1], endStream: true)
     let silent = try connection.startCall(EmbeddedServerConnection.silent, endStream: false)
     try connection.exchange()
-    try connection.client.resetStream(streamID: silent, errorCode: HTTP2ErrorCode.cancel)
+    try connection.client.resetStream(streamID: silent, errorCode: .cancel)
     try connection.exchange()
     #expect(
       recorder.events.filter { $0.hasPrefix("finished") } == [

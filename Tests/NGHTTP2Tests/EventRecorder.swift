@@ -8,8 +8,8 @@ final class EventRecorder: NGHTTP2SessionDelegate {
     case headers(Int32, NGHTTP2HeaderBlock.Kind, [String], endStream: Bool)
     case data(Int32, [UInt8])
     case endStream(Int32)
-    case closed(Int32, errorCode: UInt32)
-    case goAway(lastStreamID: Int32, errorCode: UInt32)
+    case closed(Int32, errorCode: HTTP2ErrorCode)
+    case goAway(lastStreamID: Int32, errorCode: HTTP2ErrorCode)
   }
 
   private(set) var events: [Event] = []
@@ -38,11 +38,11 @@ final class EventRecorder: NGHTTP2SessionDelegate {
     self.onEndStream?(streamID)
   }
 
-  func didCloseStream(streamID: Int32, errorCode: UInt32) {
+  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode) {
     self.events.append(.closed(streamID, errorCode: errorCode))
   }
 
-  func didReceiveGoAway(lastStreamID: Int32, errorCode: UInt32) {
+  func didReceiveGoAway(lastStreamID: Int32, errorCode: HTTP2ErrorCode) {
     self.events.append(.goAway(lastStreamID: lastStreamID, errorCode: errorCode))
   }
 

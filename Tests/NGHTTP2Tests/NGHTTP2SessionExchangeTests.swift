@@ -90,9 +90,9 @@ struct NGHTTP2SessionExchangeTests {
         .data(streamID, Fixtures.bytes("one,two,three")),
         .headers(streamID, .trailers, Fixtures.trailerFields, endStream: true),
         .endStream(streamID),
-        .closed(streamID, errorCode: 0),
+        .closed(streamID, errorCode: .noError),
       ])
-    #expect(pair.serverEvents.events(of: streamID).last == .closed(streamID, errorCode: 0))
+    #expect(pair.serverEvents.events(of: streamID).last == .closed(streamID, errorCode: .noError))
     pair.expectNoStreamState()
   }
 
@@ -113,7 +113,7 @@ struct NGHTTP2SessionExchangeTests {
         .headers(
           streamID, .response, Fixtures.responseFields + ["grpc-status: 12"], endStream: true),
         .endStream(streamID),
-        .closed(streamID, errorCode: 0),
+        .closed(streamID, errorCode: .noError),
       ])
     pair.expectNoStreamState()
   }
@@ -145,7 +145,7 @@ struct NGHTTP2SessionExchangeTests {
         .headers(streamID, .request, Fixtures.requestFields(), endStream: false),
         .data(streamID, Fixtures.bytes("late")),
         .endStream(streamID),
-        .closed(streamID, errorCode: 0),
+        .closed(streamID, errorCode: .noError),
       ])
     #expect(
       pair.clientEvents.events(of: streamID) == [
@@ -153,7 +153,7 @@ struct NGHTTP2SessionExchangeTests {
         .data(streamID, Fixtures.bytes("first second")),
         .headers(streamID, .trailers, Fixtures.trailerFields, endStream: true),
         .endStream(streamID),
-        .closed(streamID, errorCode: 0),
+        .closed(streamID, errorCode: .noError),
       ])
     pair.expectNoStreamState()
   }

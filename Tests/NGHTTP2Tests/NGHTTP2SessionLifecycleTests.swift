@@ -12,15 +12,15 @@ struct NGHTTP2SessionLifecycleTests {
     try pair.exchange()
     #expect(pair.server.openStreamCount == 1)
 
-    try pair.client.resetStream(streamID: streamID, errorCode: HTTP2ErrorCode.cancel)
+    try pair.client.resetStream(streamID: streamID, errorCode: .cancel)
     try pair.exchange()
 
     #expect(
       pair.serverEvents.events(of: streamID).last
-        == .closed(streamID, errorCode: HTTP2ErrorCode.cancel))
+        == .closed(streamID, errorCode: .cancel))
     #expect(
       pair.clientEvents.events(of: streamID) == [
-        .closed(streamID, errorCode: HTTP2ErrorCode.cancel)
+        .closed(streamID, errorCode: .cancel)
       ])
     // The server's late reply is refused, not sent.
     #expect(throws: NGHTTP2Error.self) {
@@ -42,7 +42,7 @@ struct NGHTTP2SessionLifecycleTests {
       endStream: true)
     try pair.exchange()
     #expect(pair.serverEvents.requestStreamIDs == [], "no fields of it reach the delegate")
-    #expect(pair.clientEvents.events(of: bomb) == [.closed(bomb, errorCode: 2)])
+    #expect(pair.clientEvents.events(of: bomb) == [.closed(bomb, errorCode: .internalError)])
 
     let next = try pair.client.submitRequest(headers: Fixtures.request(), endStream: true)
     try pair.exchange()
@@ -59,21 +59,21 @@ struct NGHTTP2SessionLifecycleTests {
 
     try pair.server.beginGracefulShutdown()
     try pair.exchange()
-    #expect(pair.clientEvents.goAways == [.goAway(lastStreamID: Int32.max, errorCode: 0)])
+    #expect(pair.clientEvents.goAways == [.goAway(lastStreamID: Int32.max, errorCode: .noError)])
 
     try pair.server.submitGoAway()
     try pair.exchange()
     #expect(
       pair.clientEvents.goAways == [
-        .goAway(lastStreamID: Int32.max, errorCode: 0),
-        .goAway(lastStreamID: streamID, errorCode: 0),
+        .goAway(lastStreamID: Int32.max, errorCode: .noError),
+        .goAway(lastStreamID: streamID, errorCode: .noError),
       ])
     #expect(pair.server.wantsRead, "the in-flight stream is still open")
 
     // A request after the final GOAWAY is refused without reaching the server.
     let late = try pair.client.submitRequest(headers: Fixtures.request(), endStream: true)
     try pair.exchange()
-    #expect(pair.clientEvents.events(of: late) == [.closed(late, errorCode: 7)])
+    #expect(pair.clientEvents.events(of: late) == [.closed(late, errorCode: .refusedStream)])
     #expect(pair.serverEvents.requestStreamIDs == [streamID])
 
     try pair.server.submitResponseHeaders(
@@ -88,7 +88,7 @@ struct NGHTTP2SessionLifecycleTests {
         .data(streamID, Fixtures.bytes("done")),
         .headers(streamID, .trailers, Fixtures.trailerFields, endStream: true),
         .endStream(streamID),
-        .closed(streamID, errorCode: 0),
+        .closed(streamID, errorCode: .noError),
       ])
     #expect(!pair.server.wantsRead && !pair.server.wantsWrite)
     #expect(!pair.client.wantsRead && !pair.client.wantsWrite)
@@ -122,7 +122,7 @@ struct NGHTTP2SessionLifecycleTests {
     try pair.server.receive(ByteBuffer(bytes: dataOnStreamZero))
     try pair.exchange()
 
-    #expect(pair.clientEvents.goAways == [.goAway(lastStreamID: 0, errorCode: 1)])
+    #expect(pair.clientEvents.goAways == [.goAway(lastStreamID: 0, errorCode: .protocolError)])
     #expect(!pair.server.wantsRead && !pair.server.wantsWrite)
   }
 

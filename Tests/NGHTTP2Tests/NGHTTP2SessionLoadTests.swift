@@ -37,7 +37,7 @@ struct NGHTTP2SessionLoadTests {
           .headers(streamID, .request, Fixtures.requestFields(), endStream: false),
           .data(streamID, Fixtures.bytes("request \(index)")),
           .endStream(streamID),
-          .closed(streamID, errorCode: 0),
+          .closed(streamID, errorCode: .noError),
         ])
       #expect(
         pair.clientEvents.events(of: streamID) == [
@@ -45,7 +45,7 @@ struct NGHTTP2SessionLoadTests {
           .data(streamID, Fixtures.bytes("reply \(streamID) part two")),
           .headers(streamID, .trailers, Fixtures.trailerFields, endStream: true),
           .endStream(streamID),
-          .closed(streamID, errorCode: 0),
+          .closed(streamID, errorCode: .noError),
         ])
     }
     pair.expectNoStreamState()
@@ -81,7 +81,7 @@ struct NGHTTP2SessionLoadTests {
     let echoed = pair.clientEvents.events(of: streamID)
     #expect(echoed.count == 5)
     #expect(echoed.dropFirst().first == .data(streamID, body))
-    #expect(echoed.last == .closed(streamID, errorCode: 0))
+    #expect(echoed.last == .closed(streamID, errorCode: .noError))
     pair.expectNoStreamState()
   }
 }
