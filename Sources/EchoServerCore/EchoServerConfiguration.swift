@@ -7,7 +7,7 @@ package struct EchoServerConfiguration: Sendable {
   package var host: String
   /// The port for gRPC and `/metrics` alike (0 picks a free one).
   package var port: Int
-  /// Event-loop threads; one serves a 2-core machine best (see DESIGN.md).
+  /// Event-loop threads; one serves a 2-core machine best (README, Performance).
   package var eventLoopThreads: Int
   /// How long a shutdown waits for in-flight RPCs before closing their connections.
   package var gracePeriod: Duration

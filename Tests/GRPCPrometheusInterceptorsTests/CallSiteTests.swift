@@ -38,7 +38,7 @@ struct UnreachableTransport: ClientTransport {
     let echo = Proto_EchoService.Client(wrapping: client)
     let reader = MetricsReader(registry: self.registry)
 
-    // Bare call: GRPCCore never runs the interceptor, so nothing is recorded (NOTES.md's claim).
+    // Bare call: GRPCCore never runs the interceptor, so nothing is recorded.
     await #expect(throws: RPCError.self) { try await echo.echoService(.with { $0.message = "a" }) }
     #expect(reader.value("grpc_client_started_total", "EchoService", "unary") == 0)
 
