@@ -13,11 +13,11 @@ import ProtoMessages
 
 /// The echo client: an HTTP/1.1 gateway (`/echo`, the page, `/metrics`, probes) in front of an
 /// instrumented gRPC channel to the echo server, both on the same event loops.
-package final class EchoGateway: Sendable {
+public final class EchoGateway: Sendable {
   /// The metrics registry: `grpc_client_*`, `http_*` and `process_*`.
-  package let registry: PrometheusCollectorRegistry
+  public let registry: PrometheusCollectorRegistry
   /// The gRPC channel to the server.
-  package let channel: GRPCChannel
+  public let channel: GRPCChannel
   private let configuration: EchoGatewayConfiguration
   private let group: MultiThreadedEventLoopGroup
   private let responder: GatewayResponder
@@ -30,7 +30,7 @@ package final class EchoGateway: Sendable {
   /// Builds the gateway; every `proto.EchoService` method's client series exist, at zero, from
   /// here on. Nothing listens or connects until ``start()``. Throws when the methods it calls are
   /// not declared in `Protos/` as it calls them.
-  package init(configuration: EchoGatewayConfiguration, logger: Logger) throws {
+  public init(configuration: EchoGatewayConfiguration, logger: Logger) throws {
     self.configuration = configuration
     self.logger = logger
     let registry = PrometheusCollectorRegistry()
@@ -54,7 +54,7 @@ package final class EchoGateway: Sendable {
   }
 
   /// Connects to the server and starts listening; returns the bound HTTP address.
-  package func start() async throws -> SocketAddress {
+  public func start() async throws -> SocketAddress {
     await self.channel.start()
     let quiescing = ServerQuiescingHelper(group: self.group)
     let limits = GatewayRoute.Limits(
@@ -94,7 +94,7 @@ package final class EchoGateway: Sendable {
 
   /// Stops accepting, lets in-flight requests finish (up to the grace period), closes the gRPC
   /// channel and stops the event loops.
-  package func shutdown() async {
+  public func shutdown() async {
     if let (_, quiescing) = self.listener.withLockedValue({ $0.take() }) {
       let drained = self.group.next().makePromise(of: Void.self)
       quiescing.initiateShutdown(promise: drained)

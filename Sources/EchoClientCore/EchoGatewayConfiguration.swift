@@ -4,38 +4,38 @@ import Logging
 import NIOPosix
 
 /// Everything the echo client can be told, from flags or the original's environment variables.
-package struct EchoGatewayConfiguration: Sendable {
+public struct EchoGatewayConfiguration: Sendable {
   /// The address the HTTP server listens on.
-  package var host: String
+  public var host: String
   /// The HTTP port (0 picks a free one).
-  package var port: Int
+  public var port: Int
   /// The gRPC server and how calls to it behave.
-  package var channel: GRPCChannelConfiguration
+  public var channel: GRPCChannelConfiguration
   /// Event-loop threads shared by HTTP connections and gRPC connections.
-  package var eventLoopThreads: Int
+  public var eventLoopThreads: Int
   /// The longest message `/echo` forwards, in UTF-8 bytes; longer ones get 413.
-  package var maxMessageBytes: Int
+  public var maxMessageBytes: Int
   /// The longest request target (path and query) accepted; longer ones get 414.
-  package var maxURILength: Int
+  public var maxURILength: Int
   /// What HTTP/1.1 requests are held to: head and body deadlines, the largest head, keep-alive
   /// idleness.
-  package var http1: HTTP1ConnectionLimits
+  public var http1: HTTP1ConnectionLimits
   /// The most HTTP connections open at once; one more is closed as soon as it is accepted.
-  package var maxConnections: Int
+  public var maxConnections: Int
   /// Where the page links to Prometheus.
-  package var prometheusURL: String
+  public var prometheusURL: String
   /// Where the page links to Grafana.
-  package var grafanaURL: String
+  public var grafanaURL: String
   /// How long SIGTERM waits for in-flight requests.
-  package var gracePeriod: Duration
+  public var gracePeriod: Duration
   /// The lowest log level written.
-  package var logLevel: Logger.Level
+  public var logLevel: Logger.Level
 
   /// Port 8081 on all interfaces, the server at 127.0.0.1:8080 with a 5 s deadline, one event
   /// loop, 16 KiB messages, 64 KiB targets in heads of up to 80 KiB (HTTP/1.1 limits otherwise
   /// ``HTTP1ConnectionLimits/defaults``), 10,000 connections, Prometheus and Grafana on
   /// localhost's usual ports.
-  package static var defaults: EchoGatewayConfiguration {
+  public static var defaults: EchoGatewayConfiguration {
     var http1 = HTTP1ConnectionLimits.defaults
     http1.maxHeadBytes = 80 * 1024
     return EchoGatewayConfiguration(
@@ -54,7 +54,7 @@ package struct EchoGatewayConfiguration: Sendable {
   }
 
   /// Creates a configuration; ``defaults`` is the usual start.
-  package init(
+  public init(
     host: String,
     port: Int,
     channel: GRPCChannelConfiguration,

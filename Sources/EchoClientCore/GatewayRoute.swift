@@ -9,7 +9,7 @@ import Foundation
 /// What a request to the gateway asks for, decided from its method, target, `Accept` header and
 /// body, before anything is sent to the gRPC server: a pure function, so routing and input limits
 /// are tested without sockets.
-package enum GatewayRoute: Equatable, Sendable {
+public enum GatewayRoute: Equatable, Sendable {
   /// Forward `message` to `EchoService`; answer JSON or the original's plain text.
   case echo(message: String, json: Bool)
   /// The page.
@@ -26,24 +26,24 @@ package enum GatewayRoute: Equatable, Sendable {
   case refused(HTTPResponseStatus, String)
 
   /// The limits requests are checked against.
-  package struct Limits: Sendable {
+  public struct Limits: Sendable {
     /// The longest message forwarded, in UTF-8 bytes (413 above).
-    package var maxMessageBytes: Int
+    public var maxMessageBytes: Int
     /// The longest request target (414 above).
-    package var maxURILength: Int
+    public var maxURILength: Int
 
     /// Creates limits.
-    package init(maxMessageBytes: Int, maxURILength: Int) {
+    public init(maxMessageBytes: Int, maxURILength: Int) {
       self.maxMessageBytes = maxMessageBytes
       self.maxURILength = maxURILength
     }
 
     /// The largest request body worth reading: a JSON-escaped message of the longest length.
-    package var maxBodyBytes: Int { self.maxMessageBytes * 6 + 1024 }
+    public var maxBodyBytes: Int { self.maxMessageBytes * 6 + 1024 }
   }
 
   /// The paths served, which are also the `route` label values of the HTTP metrics.
-  package static let paths = ["/", "/echo", "/metrics", "/healthz", "/readyz", "/stats"]
+  public static let paths = ["/", "/echo", "/metrics", "/healthz", "/readyz", "/stats"]
 
   /// The methods a served path takes, as a 405's `Allow` header lists them.
   static func allowedMethods(on path: Substring) -> String {
@@ -51,7 +51,7 @@ package enum GatewayRoute: Equatable, Sendable {
   }
 
   /// Routes a complete request. `body` is nil when the request had none.
-  package init(
+  public init(
     method: HTTPMethod, uri: String, accept: String?, body: [UInt8]?, limits: Limits
   ) {
     guard uri.utf8.count <= limits.maxURILength else {

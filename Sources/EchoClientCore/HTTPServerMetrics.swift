@@ -6,7 +6,7 @@ import Prometheus
 /// `http_requests_total{method,route,status}` and
 /// `http_request_duration_seconds{method,route}`. Routes are the served paths or `other`, and
 /// methods the common ones or `other`, so the label sets stay bounded whatever clients send.
-package final class HTTPServerMetrics: Sendable {
+public final class HTTPServerMetrics: Sendable {
   private static let methods = ["GET", "HEAD", "POST"]
   private static var requests: MetricNameDescriptor {
     MetricNameDescriptor(
@@ -30,7 +30,7 @@ package final class HTTPServerMetrics: Sendable {
   private let counters = NIOLockedValueBox<[Int: Counter]>([:])
 
   /// Registers the families; the duration histograms of every served route exist at once.
-  package init(registry: PrometheusCollectorRegistry, routes: [String], buckets: [Double]) {
+  public init(registry: PrometheusCollectorRegistry, routes: [String], buckets: [Double]) {
     self.registry = registry
     self.routes = routes
     self.histograms = (Self.methods + ["other"]).flatMap { method in
@@ -43,7 +43,7 @@ package final class HTTPServerMetrics: Sendable {
   }
 
   /// Records one answered request.
-  package func record(method: HTTPMethod, path: String, status: Int, duration: Duration) {
+  public func record(method: HTTPMethod, path: String, status: Int, duration: Duration) {
     let methodIndex = Self.methods.firstIndex(of: method.rawValue) ?? Self.methods.count
     let routeIndex = self.routes.firstIndex(of: path) ?? self.routes.count
     let series = methodIndex * (self.routes.count + 1) + routeIndex

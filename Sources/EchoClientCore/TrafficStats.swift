@@ -1,22 +1,22 @@
 import NIOConcurrencyHelpers
 
 /// The ``TrafficWindow`` shared by every event loop of the gateway.
-package final class TrafficStats: Sendable {
+public final class TrafficStats: Sendable {
   private let window: NIOLockedValueBox<TrafficWindow>
 
   /// Creates empty statistics over `span`.
-  package init(span: Duration = .seconds(10)) {
+  public init(span: Duration = .seconds(10)) {
     self.window = NIOLockedValueBox(TrafficWindow(span: span))
   }
 
   /// Records one `/echo` request.
-  package func record(latency: Duration, failed: Bool) {
+  public func record(latency: Duration, failed: Bool) {
     let now = ContinuousClock.now
     self.window.withLockedValue { $0.record(at: now, latency: latency, failed: failed) }
   }
 
   /// The current numbers.
-  package func summary() -> TrafficWindow.Summary {
+  public func summary() -> TrafficWindow.Summary {
     let now = ContinuousClock.now
     return self.window.withLockedValue { $0.summary(at: now) }
   }

@@ -3,7 +3,7 @@
 ///
 /// A fixed-size ring of samples, so memory stays bounded at any request rate (at very high rates
 /// the window holds the most recent `capacity` requests, which still gives good quantiles).
-package struct TrafficWindow: Sendable {
+public struct TrafficWindow: Sendable {
   /// One request.
   struct Sample {
     var time: ContinuousClock.Instant
@@ -12,23 +12,23 @@ package struct TrafficWindow: Sendable {
   }
 
   /// The window's numbers at one instant.
-  package struct Summary: Equatable, Sendable, Encodable {
+  public struct Summary: Equatable, Sendable, Encodable {
     /// Requests per second over the window.
-    package var requestsPerSecond: Double
+    public var requestsPerSecond: Double
     /// Failed requests per second over the window.
-    package var errorsPerSecond: Double
+    public var errorsPerSecond: Double
     /// Requests since start.
-    package var requests: Int
+    public var requests: Int
     /// Failed requests since start.
-    package var errors: Int
+    public var errors: Int
     /// Latency quantiles over the window, in milliseconds (0 when the window is empty).
-    package var p50Ms: Double
+    public var p50Ms: Double
     /// 90th percentile.
-    package var p90Ms: Double
+    public var p90Ms: Double
     /// 99th percentile.
-    package var p99Ms: Double
+    public var p99Ms: Double
     /// The window's length in seconds.
-    package var windowSeconds: Double
+    public var windowSeconds: Double
 
     enum CodingKeys: String, CodingKey {
       case requestsPerSecond = "requests_per_second"
@@ -42,7 +42,7 @@ package struct TrafficWindow: Sendable {
   }
 
   /// How far back the rates and quantiles look.
-  package let span: Duration
+  public let span: Duration
   private let capacity: Int
   private var samples: [Sample] = []
   private var next = 0
@@ -50,14 +50,14 @@ package struct TrafficWindow: Sendable {
   private var errors = 0
 
   /// Creates an empty window of `span`, holding at most `capacity` samples.
-  package init(span: Duration = .seconds(10), capacity: Int = 50_000) {
+  public init(span: Duration = .seconds(10), capacity: Int = 50_000) {
     precondition(capacity > 0 && span > .zero, "a window needs room and length")
     self.span = span
     self.capacity = capacity
   }
 
   /// Records a request that ended at `time` after `latency`.
-  package mutating func record(at time: ContinuousClock.Instant, latency: Duration, failed: Bool) {
+  public mutating func record(at time: ContinuousClock.Instant, latency: Duration, failed: Bool) {
     let sample = Sample(time: time, latency: latency, failed: failed)
     if self.samples.count < self.capacity {
       self.samples.append(sample)
@@ -70,7 +70,7 @@ package struct TrafficWindow: Sendable {
   }
 
   /// The numbers of the window ending at `now`.
-  package func summary(at now: ContinuousClock.Instant) -> Summary {
+  public func summary(at now: ContinuousClock.Instant) -> Summary {
     let start = now - self.span
     let recent = self.samples.filter { $0.time > start && $0.time <= now }
     let latencies = recent.map(\.latency).sorted()

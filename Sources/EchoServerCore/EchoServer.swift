@@ -11,11 +11,11 @@ import ProtoMessages
 
 /// The echo server: `proto.EchoService`, health and reflection over gRPC, and `/metrics` and
 /// `/healthz` over HTTP/1.1, all on one port, every RPC recorded as go-grpc-prometheus would.
-package final class EchoServer: Sendable {
+public final class EchoServer: Sendable {
   /// The metrics registry; tests and embedders may add their own families.
-  package let registry: PrometheusCollectorRegistry
+  public let registry: PrometheusCollectorRegistry
   /// Health statuses served by `grpc.health.v1.Health` and `/healthz`.
-  package let health: HealthStatusStore
+  public let health: HealthStatusStore
   private let configuration: EchoServerConfiguration
   private let group: MultiThreadedEventLoopGroup
   private let server: MultiplexedServer
@@ -23,7 +23,7 @@ package final class EchoServer: Sendable {
 
   /// Builds the server (nothing listens until ``start()``); every method's metric series exist,
   /// at zero, from here on.
-  package init(configuration: EchoServerConfiguration, logger: Logger) throws {
+  public init(configuration: EchoServerConfiguration, logger: Logger) throws {
     self.configuration = configuration
     self.logger = logger
     let registry = PrometheusCollectorRegistry()
@@ -61,7 +61,7 @@ package final class EchoServer: Sendable {
   }
 
   /// Starts listening; returns the bound address.
-  package func start() async throws -> SocketAddress {
+  public func start() async throws -> SocketAddress {
     let address = try await self.server.start(
       host: self.configuration.host, port: self.configuration.port)
     self.logger.info("EchoServer listening", metadata: ["address": "\(address)"])
@@ -76,7 +76,7 @@ package final class EchoServer: Sendable {
 
   /// Reports `NOT_SERVING`, sends GOAWAY, waits up to the grace period for in-flight RPCs, and
   /// stops the event loops.
-  package func shutdown() async {
+  public func shutdown() async {
     self.logger.info(
       "EchoServer draining", metadata: ["grace": "\(self.configuration.gracePeriod)"])
     self.health.enterDraining()

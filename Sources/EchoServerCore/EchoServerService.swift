@@ -2,16 +2,16 @@ import ServiceLifecycle
 
 /// Runs an ``EchoServer`` under swift-service-lifecycle: serves until a graceful shutdown is
 /// triggered (SIGTERM or SIGINT in the executable), then drains.
-package struct EchoServerService: Service {
+public struct EchoServerService: Service {
   private let server: EchoServer
 
   /// Wraps a server that has not been started.
-  package init(server: EchoServer) {
+  public init(server: EchoServer) {
     self.server = server
   }
 
   /// Starts the server, waits for the shutdown signal, drains.
-  package func run() async throws {
+  public func run() async throws {
     _ = try await self.server.start()
     try? await gracefulShutdown()
     await self.server.shutdown()

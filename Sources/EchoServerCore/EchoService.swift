@@ -8,20 +8,20 @@ import ProtoMessages
 /// `x-grpc-test-echo-initial` comes back in the response headers and
 /// `x-grpc-test-echo-trailing-bin` in the trailers (the gRPC interop-test convention), so clients
 /// can check that custom and binary metadata pass through.
-package enum EchoService {
+public enum EchoService {
   /// The service's fully qualified name.
-  package static let serviceName = "proto.EchoService"
+  public static let serviceName = "proto.EchoService"
   /// Replies per server-streaming request when the request asks for none.
-  package static let defaultStreamCount: UInt32 = 3
+  public static let defaultStreamCount: UInt32 = 3
   /// The most replies one server-streaming request may ask for.
-  package static let maxStreamCount: UInt32 = 1000
+  public static let maxStreamCount: UInt32 = 1000
   /// The longest reply client streaming joins its messages into: gRPC clients' default receive
   /// limit (4 MiB), so the reply can always be received, and the server holds no more than that
   /// for one call however long the client streams.
-  package static let maxJoinedBytes = 4 * 1024 * 1024
+  public static let maxJoinedBytes = 4 * 1024 * 1024
 
   /// The method definitions to serve.
-  package static func methods() -> [RPCMethodDefinition] {
+  public static func methods() -> [RPCMethodDefinition] {
     [
       .unary(service: Self.serviceName, method: "EchoService") {
         (request: Proto_Message, call) throws(GRPCStatus) in

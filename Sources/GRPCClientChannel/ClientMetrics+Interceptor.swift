@@ -6,14 +6,14 @@ import GRPCWire
 /// binding a method creates its series at zero, so they are scraped before the first call.
 extension ClientMetrics: GRPCClientInterceptor {
   /// The method's series, created now.
-  package func bind(to method: GRPCMethod) -> any GRPCClientCallObserver {
+  public func bind(to method: GRPCMethod) -> any GRPCClientCallObserver {
     self.method(method)
   }
 }
 
 extension ClientMethodMetrics: GRPCClientCallObserver {
   /// Counts the call as handled with `code` (the wire code, spelled as Go spells it in labels).
-  package func finished(_ code: GRPCStatus.Code, after elapsed: Duration) {
+  public func finished(_ code: GRPCStatus.Code, after elapsed: Duration) {
     self.handled(GRPCCode(rawValue: code.rawValue) ?? .unknown, after: elapsed)
   }
 }

@@ -11,7 +11,7 @@ import NIOCore
 ///
 /// A call runs on the event loop of the connection it is given to, and its future completes
 /// there: with one event loop (the usual set-up) there is no hop at all.
-package final class GRPCChannel: Sendable {
+public final class GRPCChannel: Sendable {
   /// Resolves targets to addresses; `AddressResolver.resolve` outside tests.
   typealias Resolver =
     @Sendable ([GRPCChannelConfiguration.Target], any EventLoop) -> EventLoopFuture<[SocketAddress]>
@@ -25,7 +25,7 @@ package final class GRPCChannel: Sendable {
   }
 
   /// Where the channel connects and how.
-  package let configuration: GRPCChannelConfiguration
+  public let configuration: GRPCChannelConfiguration
   private let group: any EventLoopGroup
   private let interceptors: [any GRPCClientInterceptor]
   private let logger: Logger
@@ -33,7 +33,7 @@ package final class GRPCChannel: Sendable {
   private let state = NIOLockedValueBox(State())
 
   /// Creates a channel; nothing connects until ``start()``.
-  package convenience init(
+  public convenience init(
     configuration: GRPCChannelConfiguration,
     group: any EventLoopGroup,
     interceptors: [any GRPCClientInterceptor],
@@ -60,13 +60,13 @@ package final class GRPCChannel: Sendable {
 
   /// Registers a method with every interceptor (the metrics create its series now) and returns
   /// the handle calls are made with.
-  package func method(_ method: GRPCMethod) -> GRPCClientMethod {
+  public func method(_ method: GRPCMethod) -> GRPCClientMethod {
     GRPCClientMethod(method: method, observers: self.interceptors.map { $0.bind(to: method) })
   }
 
   /// Resolves the server's name, starts connecting to every address, and from then on resolves
   /// it again every ``GRPCChannelConfiguration/resolveInterval``.
-  package func start() async {
+  public func start() async {
     try? await self.refreshAddresses().get()
     guard let interval = self.configuration.resolveInterval else { return }
     let delay = TimeAmount(interval)
@@ -80,7 +80,7 @@ package final class GRPCChannel: Sendable {
   }
 
   /// The addresses the channel holds connections for.
-  package var addresses: [SocketAddress] {
+  public var addresses: [SocketAddress] {
     self.state.withLockedValue { $0.subchannels.map(\.address) }
   }
 
@@ -88,7 +88,7 @@ package final class GRPCChannel: Sendable {
   /// `UNAVAILABLE` for want of a connection included, is a status in the result.
   ///
   /// - Parameter deadline: how long the call may take; the configuration's default when nil.
-  package func unary(
+  public func unary(
     _ method: GRPCClientMethod,
     request: ByteBuffer,
     deadline: Duration? = nil
@@ -173,7 +173,7 @@ package final class GRPCChannel: Sendable {
 
   /// Stops taking calls, lets the calls in flight finish (their deadlines bound the wait) and
   /// closes every connection.
-  package func shutdown() async {
+  public func shutdown() async {
     let subchannels = self.state.withLockedValue { state in
       state.isShutdown = true
       state.periodicResolution?.cancel()

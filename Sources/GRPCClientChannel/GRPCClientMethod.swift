@@ -3,11 +3,11 @@ import GRPCWire
 
 /// A method registered on a ``GRPCChannel``: its HTTP/2 path and its interceptors' hooks,
 /// resolved once so that a call only walks an array.
-package struct GRPCClientMethod: Sendable {
+public struct GRPCClientMethod: Sendable {
   /// The method, as the metrics label it.
-  package let method: GRPCMethod
+  public let method: GRPCMethod
   /// `/package.Service/Method`.
-  package let path: String
+  public let path: String
   let observers: [any GRPCClientCallObserver]
 
   init(method: GRPCMethod, observers: [any GRPCClientCallObserver]) {

@@ -9,7 +9,7 @@ import NIOCore
 /// `UNAVAILABLE`; a successful unary call carries exactly one message.
 ///
 /// A value with no I/O, so the rules are tested without a socket.
-package struct GRPCUnaryResponseReader: Sendable {
+public struct GRPCUnaryResponseReader: Sendable {
   private var deframer: GRPCMessageDeframer
   private let maxMessageSize: Int
   private var httpStatus: Int?
@@ -20,19 +20,19 @@ package struct GRPCUnaryResponseReader: Sendable {
   private(set) var metadata: [(name: String, value: String)] = []
 
   /// Creates a reader that refuses response messages over `maxMessageSize` bytes.
-  package init(maxMessageSize: Int) {
+  public init(maxMessageSize: Int) {
     self.maxMessageSize = maxMessageSize
     self.deframer = GRPCMessageDeframer(maxMessageSize: maxMessageSize)
   }
 
   /// How many response messages have been read so far.
-  package var messageCount: Int { self.messages.count }
+  public var messageCount: Int { self.messages.count }
 
   /// True once the response headers (or a trailers-only response) have arrived.
-  package var hasResponse: Bool { self.httpStatus != nil }
+  public var hasResponse: Bool { self.httpStatus != nil }
 
   /// Takes in a header block: the response headers first, then the trailers.
-  package mutating func receive(_ headers: NGHTTP2HeaderBlock) {
+  public mutating func receive(_ headers: NGHTTP2HeaderBlock) {
     if headers.kind == .response && self.httpStatus == nil {
       self.httpStatus = headers[":status"].flatMap { Int($0) } ?? 0
       self.isGRPC = headers["content-type"].flatMap { GRPCContentType(headerValue: $0) } != nil
@@ -52,7 +52,7 @@ package struct GRPCUnaryResponseReader: Sendable {
   }
 
   /// Takes in DATA bytes; those of a response that is not gRPC are not read.
-  package mutating func receive(_ data: ByteBuffer) {
+  public mutating func receive(_ data: ByteBuffer) {
     guard self.isGRPC, self.wireError == nil else { return }
     self.deframer.append(data)
     do {
@@ -67,11 +67,11 @@ package struct GRPCUnaryResponseReader: Sendable {
   /// How a call ended: its status, the message of an OK call, and whether the status is the
   /// server's own `grpc-status` rather than one this client concluded (from a reset, the HTTP
   /// status, or a reply it could not accept).
-  package typealias Outcome = (status: GRPCStatus, message: ByteBuffer?, isServerStatus: Bool)
+  public typealias Outcome = (status: GRPCStatus, message: ByteBuffer?, isServerStatus: Bool)
 
   /// The outcome once the stream has closed with HTTP/2 error code `errorCode` (an
   /// ``HTTP2ErrorCode``; `noError` when it closed normally).
-  package func finish(errorCode: HTTP2ErrorCode) -> Outcome {
+  public func finish(errorCode: HTTP2ErrorCode) -> Outcome {
     if let wireError = self.wireError {
       return (Self.status(for: wireError), nil, false)
     }

@@ -6,24 +6,25 @@ import NIOCore
 ///
 /// A class: the result passes through a future and its callbacks, and one reference is cheaper
 /// to hand on than copies of its strings, buffer and metadata.
-package final class GRPCUnaryResult: Sendable {
+public final class GRPCUnaryResult: Sendable {
   /// The call's status; ``message`` is set only when it is OK.
-  package let status: GRPCStatus
+  public let status: GRPCStatus
   /// The serialized response message.
-  package let message: ByteBuffer?
+  public let message: ByteBuffer?
   /// Custom response metadata from the headers and trailers, in arrival order.
-  package let metadata: [(name: String, value: String)]
+  public let metadata: [(name: String, value: String)]
   /// The address of the server that answered (`127.0.0.1:8080`), nil when no connection was
   /// used.
-  package let peer: String?
+  public let peer: String?
   /// How long the call took.
-  package let elapsed: Duration
+  public let elapsed: Duration
   /// True when ``status`` is the `grpc-status` the server sent; false when this client
   /// concluded it: no connection, the deadline, a reset, or a reply it could not accept (a
   /// RESOURCE_EXHAUSTED then means the reply, not the request, was too large).
-  package let isServerStatus: Bool
+  public let isServerStatus: Bool
 
-  package init(
+  /// Creates a result.
+  public init(
     status: GRPCStatus,
     message: ByteBuffer?,
     metadata: [(name: String, value: String)],

@@ -1,17 +1,18 @@
 /// How long a connection waits before each reconnect attempt: exponential growth from
 /// ``initial`` by ``multiplier``, capped at ``maximum``, spread by ``jitter`` so that many clients
 /// do not reconnect in step (gRPC's connection-backoff algorithm; the original caps it at 1 s).
-package struct ReconnectBackoff: Hashable, Sendable {
+public struct ReconnectBackoff: Hashable, Sendable {
   /// The delay before the first reconnect attempt.
-  package var initial: Duration
+  public var initial: Duration
   /// The factor between consecutive delays.
-  package var multiplier: Double
+  public var multiplier: Double
   /// The longest delay, jitter included.
-  package var maximum: Duration
+  public var maximum: Duration
   /// The relative spread of each delay: 0.2 means ±20 %.
-  package var jitter: Double
+  public var jitter: Double
 
-  package init(initial: Duration, multiplier: Double, maximum: Duration, jitter: Double) {
+  /// Creates a schedule.
+  public init(initial: Duration, multiplier: Double, maximum: Duration, jitter: Double) {
     precondition(initial > .zero && multiplier >= 1 && maximum >= initial, "invalid backoff")
     precondition((0...1).contains(jitter), "jitter must be between 0 and 1")
     self.initial = initial
@@ -21,7 +22,7 @@ package struct ReconnectBackoff: Hashable, Sendable {
   }
 
   /// 100 ms, growing by 1.6, capped at 1 s, ±20 %: a restarted server is found within a second.
-  package static var defaults: ReconnectBackoff {
+  public static var defaults: ReconnectBackoff {
     ReconnectBackoff(
       initial: .milliseconds(100), multiplier: 1.6, maximum: .seconds(1), jitter: 0.2)
   }
@@ -29,7 +30,7 @@ package struct ReconnectBackoff: Hashable, Sendable {
   /// The delay before attempt `attempt` (0 for the first reconnect). `random` is a value in
   /// 0...1 that picks the point within the jitter band (0.5 is the unjittered delay), so the
   /// schedule itself stays a pure function.
-  package func delay(attempt: Int, random: Double) -> Duration {
+  public func delay(attempt: Int, random: Double) -> Duration {
     let maximum = self.maximum / .seconds(1)
     var capped = self.initial / .seconds(1)
     var grown = 0

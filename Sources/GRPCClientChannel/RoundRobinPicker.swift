@@ -2,9 +2,9 @@
 /// one name each get 1/N of the calls. When none is ready, a connecting one is chosen (the call
 /// waits for it); when none is even connecting, there is nothing to pick and the call fails fast
 /// with `UNAVAILABLE`, as gRPC does with `waitForReady` off.
-package struct RoundRobinPicker: Hashable, Sendable {
+public struct RoundRobinPicker: Hashable, Sendable {
   /// Where a candidate connection stands.
-  package enum Connectivity: UInt8, Hashable, Sendable {
+  public enum Connectivity: UInt8, Hashable, Sendable {
     /// Opening its TCP connection; calls given to it wait.
     case connecting = 0
     /// Connected: calls start at once.
@@ -17,12 +17,12 @@ package struct RoundRobinPicker: Hashable, Sendable {
 
   /// Creates a picker that starts with the first candidate, or with candidate `start` (modulo
   /// the count at each pick), so that one-off picks over the same candidates spread.
-  package init(startingAt start: Int = 0) {
+  public init(startingAt start: Int = 0) {
     self.next = max(start, 0)
   }
 
   /// The index of the candidate the next call goes to, or nil when none can take it.
-  package mutating func pick(count: Int, connectivity: (Int) -> Connectivity) -> Int? {
+  public mutating func pick(count: Int, connectivity: (Int) -> Connectivity) -> Int? {
     guard count > 0 else { return nil }
     var firstConnecting: Int?
     for offset in 0..<count {

@@ -9,17 +9,17 @@ import NIOCore
 /// message, so a handler that produces many waits while the client does not read them instead of
 /// piling them up; it throws `CANCELLED` once the call has ended, and the handler's task is
 /// cancelled then too (the client cancelled, the deadline passed, the connection closed).
-package struct AsyncServerCall: Sendable {
+public struct AsyncServerCall: Sendable {
   /// Service, method and RPC type.
-  package let method: GRPCMethod
+  public let method: GRPCMethod
   /// The request's custom metadata (reserved gRPC and HTTP/2 headers removed).
-  package let requestMetadata: [(name: String, value: String)]
+  public let requestMetadata: [(name: String, value: String)]
   /// The client's address, as NIO spells it.
-  package let peer: String
+  public let peer: String
   /// When the client stops waiting, from `grpc-timeout`; `nil` when it sent none.
-  package let deadline: NIODeadline?
+  public let deadline: NIODeadline?
   /// The event loop of the call's connection.
-  package let eventLoop: any EventLoop
+  public let eventLoop: any EventLoop
   private let call: NIOLoopBound<ServerCall>
 
   init(_ call: ServerCall) {
@@ -33,7 +33,7 @@ package struct AsyncServerCall: Sendable {
 
   /// Sends one response message (a serialized payload; the runtime frames and compresses it)
   /// and waits until the call can take the next one.
-  package func send(_ payload: ByteBuffer) async throws(GRPCStatus) {
+  public func send(_ payload: ByteBuffer) async throws(GRPCStatus) {
     let ready = self.eventLoop.makePromise(of: Void.self)
     let call = self.call
     self.eventLoop.execute { call.value.send(payload, completing: ready) }

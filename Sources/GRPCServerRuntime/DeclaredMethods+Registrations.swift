@@ -5,7 +5,7 @@ extension DeclaredMethods {
   /// Checks registrations: every definition names a declared method, with its declared type and
   /// (when its handler is typed) message types, and every declared method of a service it
   /// serves has exactly one definition.
-  package func check(_ definitions: [RPCMethodDefinition]) throws(DeclaredMethodsError) {
+  public func check(_ definitions: [RPCMethodDefinition]) throws(DeclaredMethodsError) {
     var served: Set<GRPCMethod> = []
     for definition in definitions {
       let method = definition.method

@@ -4,7 +4,7 @@ import GRPCWire
 /// Hooks the server runs around every call of every method, as a grpc-swift-2
 /// `ServerInterceptor` sees them: the metrics recorder is one, a per-call log line another.
 /// Each method is bound once, when the server is created, so the per-call hooks cost no lookups.
-package protocol GRPCServerInterceptor: Sendable {
+public protocol GRPCServerInterceptor: Sendable {
   /// The hooks for calls of `method`; called once per served method, and once for the shared
   /// method unknown paths are counted under, when the server is created.
   func bind(to method: GRPCMethod) -> any GRPCServerCallObserver
@@ -16,7 +16,7 @@ package protocol GRPCServerInterceptor: Sendable {
 ///
 /// The call is the interceptor's to read during these hooks only (method, metadata, peer,
 /// deadline); it must not be kept beyond ``finished(_:with:after:)``.
-package protocol GRPCServerCallObserver: Sendable {
+public protocol GRPCServerCallObserver: Sendable {
   /// A request's headers arrived and a call was made for it.
   func started(_ call: ServerCall)
   /// A request message arrived and goes to the handler.

@@ -5,25 +5,25 @@ import NIOHTTP1
 ///
 /// The router runs on the connection's event loop, so it must be quick: render from state it
 /// already has, never block.
-package struct HTTP1Router: Sendable {
+public struct HTTP1Router: Sendable {
   /// One route's answer for a `GET` (and `HEAD`) request.
-  package typealias Route = @Sendable (HTTPRequestHead) -> HTTP1Response
+  public typealias Route = @Sendable (HTTPRequestHead) -> HTTP1Response
 
   private var routes: [String: Route] = [:]
 
   /// Creates an empty router; every path answers 404.
-  package init() {}
+  public init() {}
 
   /// Adds a `GET`/`HEAD` route for an exact path (the query string is ignored when matching).
-  package mutating func get(_ path: String, _ route: @escaping Route) {
+  public mutating func get(_ path: String, _ route: @escaping Route) {
     self.routes[path] = route
   }
 
   /// The paths served, for error messages.
-  package var paths: [String] { self.routes.keys.sorted() }
+  public var paths: [String] { self.routes.keys.sorted() }
 
   /// The response to a request: the route's answer, or a 404/405 that says what is served.
-  package func respond(to head: HTTPRequestHead) -> HTTP1Response {
+  public func respond(to head: HTTPRequestHead) -> HTTP1Response {
     let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
     guard let route = self.routes[path] else {
       return .text(

@@ -9,7 +9,7 @@ import NIOPosix
 /// A server for one TCP port on which HTTP/2 connections are gRPC and HTTP/1.1 connections are
 /// answered by an ``HTTP1Router`` (Prometheus `/metrics`, health probes): the cmux set-up of the
 /// Go original, without a second listener.
-package final class MultiplexedServer: Sendable {
+public final class MultiplexedServer: Sendable {
   private let router: RPCRouter
   private let http1Router: HTTP1Router
   private let configuration: ServerRuntimeConfiguration
@@ -22,7 +22,7 @@ package final class MultiplexedServer: Sendable {
 
   /// Creates a server; every method is bound to the interceptors now (so the metrics have all
   /// their series, at zero, before the first call).
-  package init(
+  public init(
     methods: [RPCMethodDefinition],
     http1Router: HTTP1Router,
     interceptors: [any GRPCServerInterceptor],
@@ -39,7 +39,7 @@ package final class MultiplexedServer: Sendable {
 
   /// Binds the port and starts accepting connections; returns the bound address (ask for port 0
   /// to get an ephemeral one).
-  package func start(host: String, port: Int) async throws -> SocketAddress {
+  public func start(host: String, port: Int) async throws -> SocketAddress {
     let quiescing = ServerQuiescingHelper(group: self.group)
     let bootstrap = ServerBootstrap.listening(
       group: self.group, quiescing: quiescing,
@@ -61,7 +61,7 @@ package final class MultiplexedServer: Sendable {
 
   /// Stops accepting, asks every connection to finish (GOAWAY; HTTP/1.1 connections close after
   /// their response), waits for in-flight RPCs up to `gracePeriod`, then closes what is left.
-  package func shutdown(gracePeriod: Duration) async {
+  public func shutdown(gracePeriod: Duration) async {
     guard let (_, quiescing) = self.listener.withLockedValue({ $0.take() }) else { return }
     let drained = self.group.next().makePromise(of: Void.self)
     quiescing.initiateShutdown(promise: drained)
@@ -90,9 +90,9 @@ package final class MultiplexedServer: Sendable {
 }
 
 /// A failure to start the server.
-package struct MultiplexedServerError: Error, CustomStringConvertible {
+public struct MultiplexedServerError: Error, CustomStringConvertible {
   /// What went wrong.
-  package var message: String
+  public var message: String
   /// The message.
-  package var description: String { self.message }
+  public var description: String { self.message }
 }

@@ -6,7 +6,7 @@ import SwiftProtobuf
 extension RPCMethodDefinition {
   /// A unary method whose handler runs in a task of its own and may await (see
   /// ``Handler/task(_:)``); the reply it returns is sent, then the call finishes with OK.
-  package static func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+  public static func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
     service: String,
     method: String,
     _ body: @escaping @Sendable (Request, AsyncServerCall) async throws(GRPCStatus) -> Response
@@ -22,7 +22,7 @@ extension RPCMethodDefinition {
   /// A server-streaming method whose handler runs in a task of its own and sends its replies
   /// with ``AsyncServerCall/send(_:)-(SwiftProtobuf.Message)``, each waiting while the client
   /// does not read; the call finishes with OK when the handler returns.
-  package static func serverStreaming<Request: SwiftProtobuf.Message>(
+  public static func serverStreaming<Request: SwiftProtobuf.Message>(
     service: String,
     method: String,
     _ body: @escaping @Sendable (Request, AsyncServerCall) async throws(GRPCStatus) -> Void
@@ -47,7 +47,7 @@ extension RPCMethodDefinition {
 
 extension AsyncServerCall {
   /// Serializes and sends one response message, and waits until the call can take the next.
-  package func send(_ message: some SwiftProtobuf.Message) async throws(GRPCStatus) {
+  public func send(_ message: some SwiftProtobuf.Message) async throws(GRPCStatus) {
     let serialized: [UInt8]
     do {
       serialized = try message.serializedBytes()

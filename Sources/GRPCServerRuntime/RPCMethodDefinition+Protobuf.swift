@@ -5,7 +5,7 @@ import SwiftProtobuf
 
 extension RPCMethodDefinition {
   /// A unary method whose handler runs synchronously on the event loop.
-  package static func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+  public static func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
     service: String,
     method: String,
     _ body: @escaping @Sendable (Request, ServerCall) throws(GRPCStatus) -> Response
@@ -23,7 +23,7 @@ extension RPCMethodDefinition {
   /// the call ``ServerCall/isReady``), so a long or lazy sequence costs no more memory than the
   /// client's flow-control window. The call finishes with OK after the last reply (unless the
   /// handler finished it).
-  package static func serverStreaming<
+  public static func serverStreaming<
     Request: SwiftProtobuf.Message, Replies: Sequence & SendableMetatype
   >(
     service: String,
@@ -38,7 +38,7 @@ extension RPCMethodDefinition {
 
   /// A client-streaming method: `next` folds each request into a state made by `initial`, and
   /// `finish` turns the state into the one reply when the client half-closes.
-  package static func clientStreaming<
+  public static func clientStreaming<
     Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message, State
   >(
     service: String,
@@ -55,7 +55,7 @@ extension RPCMethodDefinition {
 
   /// A bidirectional-streaming method whose handler reacts to each request as it arrives; the
   /// call finishes with OK when the client half-closes (unless the handler finished it).
-  package static func bidirectionalStreaming<Request: SwiftProtobuf.Message>(
+  public static func bidirectionalStreaming<Request: SwiftProtobuf.Message>(
     service: String,
     method: String,
     _ onMessage: @escaping @Sendable (Request, ServerCall) throws(GRPCStatus) -> Void

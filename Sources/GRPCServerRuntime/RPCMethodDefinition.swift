@@ -3,9 +3,9 @@ import GRPCWire
 import NIOCore
 
 /// A method the server routes to: its name and type (also its metric labels) and its handler.
-package struct RPCMethodDefinition: Sendable {
+public struct RPCMethodDefinition: Sendable {
   /// How the runtime drives the method's handler.
-  package enum Handler: Sendable {
+  public enum Handler: Sendable {
     /// One request, one reply: runs synchronously on the event loop once the client has
     /// half-closed, with the request payload, and replies through ``ServerCall/send(_:)-(ByteBuffer)``;
     /// the runtime then finishes the call with OK (unless the handler finished it).
@@ -21,18 +21,18 @@ package struct RPCMethodDefinition: Sendable {
   }
 
   /// Service, method and RPC type; the metric labels come from here.
-  package let method: GRPCMethod
+  public let method: GRPCMethod
   /// The HTTP/2 `:path` the method is served at: `/package.Service/Method`.
-  package let path: String
+  public let path: String
   /// The handler.
-  package let handler: Handler
+  public let handler: Handler
   /// The protobuf names of the request and response messages (`proto.Message`), when the
   /// handler is typed; ``DeclaredMethods/check(_:)`` holds them against the proto.
-  package let messageTypes: (request: String, response: String?)?
+  public let messageTypes: (request: String, response: String?)?
 
   /// Creates a definition from a handler working on raw message payloads; `messageTypes` names
   /// the messages they hold, if known.
-  package init(
+  public init(
     method: GRPCMethod, handler: Handler, messageTypes: (request: String, response: String?)? = nil
   ) {
     self.method = method

@@ -7,7 +7,7 @@ import NIOCore
 /// for each request message, then ``endOfRequests(on:)`` when the client half-closes, or
 /// ``cancel(_:)`` if the call ends early (client reset, deadline, connection lost). A handler
 /// replies through the ``ServerCall``; a thrown status finishes the call with that status.
-package protocol RPCStreamHandler: AnyObject {
+public protocol RPCStreamHandler: AnyObject {
   /// One request message (the payload of one gRPC message, decompressed).
   func receive(_ message: ByteBuffer, on call: ServerCall) throws(GRPCStatus)
 
@@ -20,5 +20,5 @@ package protocol RPCStreamHandler: AnyObject {
 
 extension RPCStreamHandler {
   /// Handlers with nothing to release need not implement cancellation.
-  package func cancel(_ call: ServerCall) {}
+  public func cancel(_ call: ServerCall) {}
 }

@@ -4,7 +4,7 @@ import SwiftProtobuf
 
 extension ServerCall {
   /// Serializes and sends one response message.
-  package func send(_ message: some SwiftProtobuf.Message) {
+  public func send(_ message: some SwiftProtobuf.Message) {
     let serialized: LengthPrefixedMessage
     do {
       serialized = try message.serializedBytes()

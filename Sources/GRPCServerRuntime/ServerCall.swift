@@ -8,39 +8,39 @@ import NIOCore
 /// A call belongs to its connection's event loop; every method must be called there (use
 /// ``eventLoop`` to get there from elsewhere). After ``finish(_:)`` or a cancellation further
 /// sends are ignored, so a handler racing a client reset needs no special care.
-package final class ServerCall {
+public final class ServerCall {
   /// Service, method and RPC type.
-  package var method: GRPCMethod { self.route.method }
+  public var method: GRPCMethod { self.route.method }
   /// The request's custom metadata (reserved gRPC and HTTP/2 headers removed; `-bin` values
   /// still base64-encoded, as on the wire).
-  package let requestMetadata: [(name: String, value: String)]
+  public let requestMetadata: [(name: String, value: String)]
   /// When the client stops waiting, from `grpc-timeout`; `nil` when it sent none.
-  package let deadline: NIODeadline?
+  public let deadline: NIODeadline?
   /// The client's `grpc-timeout`: it tells a client's deadline from its cancellation.
   private let timeout: Duration?
   /// The event loop of the connection; the call must be used on it.
-  package let eventLoop: any EventLoop
+  public let eventLoop: any EventLoop
   /// The client's address, as NIO spells it (`[IPv4]127.0.0.1/127.0.0.1:54321`).
-  package let peer: String
+  public let peer: String
   /// Metadata sent with the response headers; set it before the first message or the finish.
-  package var initialMetadata: [(name: String, value: String)] = []
+  public var initialMetadata: [(name: String, value: String)] = []
   /// Metadata sent with the status in the trailers.
-  package var trailingMetadata: [(name: String, value: String)] = []
+  public var trailingMetadata: [(name: String, value: String)] = []
   /// True once the call has a final status (sent by ``finish(_:)`` or by the runtime).
-  package private(set) var isFinished = false
+  public private(set) var isFinished = false
 
   /// True while the call can take another response message without replies piling up: less
   /// than ``readyThreshold`` bytes of its earlier messages wait for the client to read them (its
   /// flow-control window) or for the socket. A handler that produces many replies sends while
   /// this is true and continues from ``whenReady(_:)``; a client that does not read then costs
   /// the server no memory beyond that. False once the call is finished.
-  package var isReady: Bool {
+  public var isReady: Bool {
     !self.isFinished && self.connection.queuedResponseBytes(of: self) < Self.readyThreshold
   }
 
   /// How many unread response bytes a call may have and still be ``isReady``: a flow-control
   /// window's worth, so a client that reads keeps getting data while more is produced.
-  package static let readyThreshold = 64 * 1024
+  public static let readyThreshold = 64 * 1024
 
   let streamID: Int32
   let route: RPCRouter.Route
@@ -89,7 +89,7 @@ package final class ServerCall {
   }
 
   /// Sends one response message (a serialized payload; the runtime frames and compresses it).
-  package func send(_ payload: ByteBuffer) {
+  public func send(_ payload: ByteBuffer) {
     guard !self.isFinished else { return }
     var framed = self.connection.allocator.buffer(
       capacity: payload.readableBytes + GRPCMessageDeframer.prefixLength)
@@ -104,7 +104,7 @@ package final class ServerCall {
 
   /// Runs `body` once, on the event loop, when the call is ``isReady`` again after its replies
   /// have drained; never if the call finishes first. Replaces a handler set earlier.
-  package func whenReady(_ body: @escaping () -> Void) {
+  public func whenReady(_ body: @escaping () -> Void) {
     self.eventLoop.preconditionInEventLoop()
     guard !self.isFinished else { return }
     if self.readyHandler == nil { self.connection.awaitReady(self) }
@@ -151,7 +151,7 @@ package final class ServerCall {
   }
 
   /// Ends the call with a status (trailers-only when nothing was sent yet).
-  package func finish(_ status: GRPCStatus) {
+  public func finish(_ status: GRPCStatus) {
     self.eventLoop.preconditionInEventLoop()
     guard !self.isFinished else { return }
     self.isFinished = true

@@ -4,16 +4,16 @@ import Logging
 
 /// One structured log line per finished call, at debug level: method, status, duration, peer.
 /// EchoServer installs it when it runs with `--log-level debug` (or trace).
-package struct ServerCallLogging: GRPCServerInterceptor {
+public struct ServerCallLogging: GRPCServerInterceptor {
   private let logger: Logger
 
   /// Logs through `logger`.
-  package init(logger: Logger) {
+  public init(logger: Logger) {
     self.logger = logger
   }
 
   /// The method's log line, named once.
-  package func bind(to method: GRPCMethod) -> any GRPCServerCallObserver {
+  public func bind(to method: GRPCMethod) -> any GRPCServerCallObserver {
     Observer(method: "\(method.service)/\(method.method)", logger: self.logger)
   }
 

@@ -5,29 +5,29 @@ import GRPCWire
 /// registers its series (at zero), and its calls are counted there.
 extension ServerMetrics: GRPCServerInterceptor {
   /// The method's series, created now.
-  package func bind(to method: GRPCMethod) -> any GRPCServerCallObserver {
+  public func bind(to method: GRPCMethod) -> any GRPCServerCallObserver {
     self.method(method)
   }
 }
 
 extension ServerMethodMetrics: GRPCServerCallObserver {
   /// Counts the call as started.
-  package func started(_ call: ServerCall) {
+  public func started(_ call: ServerCall) {
     self.started()
   }
 
   /// Counts a request message.
-  package func receivedMessage(on call: ServerCall) {
+  public func receivedMessage(on call: ServerCall) {
     self.receivedMessage()
   }
 
   /// Counts a response message.
-  package func sentMessage(on call: ServerCall) {
+  public func sentMessage(on call: ServerCall) {
     self.sentMessage()
   }
 
   /// Counts the call as handled with the status's code (spelled as Go spells it in labels).
-  package func finished(_ call: ServerCall, with status: GRPCStatus, after elapsed: Duration) {
+  public func finished(_ call: ServerCall, with status: GRPCStatus, after elapsed: Duration) {
     self.handled(GRPCCode(status.code), after: elapsed)
   }
 }

@@ -5,41 +5,41 @@ import NIOCore
 import NIOPosix
 
 /// Limits and protocol settings of the gRPC server runtime.
-package struct ServerRuntimeConfiguration: Sendable {
+public struct ServerRuntimeConfiguration: Sendable {
   /// The largest request message accepted, after decompression; larger ones end the call with
   /// `RESOURCE_EXHAUSTED`. The gRPC default is 4 MiB.
-  package var maxReceiveMessageSize: Int
+  public var maxReceiveMessageSize: Int
   /// Message encodings the server accepts and answers with.
-  package var messageEncodings: GRPCMessageEncodingSet
+  public var messageEncodings: GRPCMessageEncodingSet
   /// HTTP/2 settings announced to clients (concurrent streams, window, header list size).
-  package var http2Settings: NGHTTP2Settings
+  public var http2Settings: NGHTTP2Settings
   /// A connection that has not sent its first bytes by then is closed.
-  package var prefaceTimeout: TimeAmount
+  public var prefaceTimeout: TimeAmount
   /// An HTTP/2 connection with no open RPC and nothing read for this long is closed with GOAWAY.
-  package var idleTimeout: TimeAmount
+  public var idleTimeout: TimeAmount
   /// What HTTP/1.1 requests (`/metrics`, probes) are held to: head and body deadlines, the
   /// largest head, keep-alive idleness.
-  package var http1: HTTP1ConnectionLimits
+  public var http1: HTTP1ConnectionLimits
   /// The most connections open at once; one more is closed as soon as it is accepted.
-  package var maxConnections: Int
+  public var maxConnections: Int
   /// After this long without a byte from the client the server sends a PING (`nil`: never), so
   /// connections to vanished clients do not hold RPCs and memory forever.
-  package var keepaliveInterval: TimeAmount?
+  public var keepaliveInterval: TimeAmount?
   /// A keepalive PING not answered (by any bytes) within this closes the connection.
-  package var keepaliveTimeout: TimeAmount
+  public var keepaliveTimeout: TimeAmount
   /// The most response bytes a connection holds for a client that does not read them (waiting
   /// for its flow-control window or a full socket). A call whose next message would go past it
   /// ends with `RESOURCE_EXHAUSTED`, so a client that sends without reading cannot make the
   /// server buffer without bound. Server-streaming replies never get there: they are produced
   /// only while the call ``ServerCall/isReady``.
-  package var maxQueuedResponseBytes: Int
+  public var maxQueuedResponseBytes: Int
 
   /// The defaults: 4 MiB messages, every encoding, nghttp2 defaults with 1,000 concurrent streams
   /// and a 16 KiB header list, 10 s to send a preface, 5 minutes idle, HTTP/1.1's
   /// ``HTTP1ConnectionLimits/defaults``, 10,000 connections, gRPC's keepalive defaults (a PING
   /// after 2 hours of silence, 20 s to answer it), and 16 MiB of unread responses per
   /// connection (four of the largest messages).
-  package static var defaults: ServerRuntimeConfiguration {
+  public static var defaults: ServerRuntimeConfiguration {
     var settings = NGHTTP2Settings.defaults
     settings.maxConcurrentStreams = 1000
     settings.maxHeaderListSize = 16 * 1024
@@ -58,7 +58,7 @@ package struct ServerRuntimeConfiguration: Sendable {
   }
 
   /// Creates a configuration; ``defaults`` is the usual start.
-  package init(
+  public init(
     maxReceiveMessageSize: Int,
     messageEncodings: GRPCMessageEncodingSet,
     http2Settings: NGHTTP2Settings,

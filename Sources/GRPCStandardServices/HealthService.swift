@@ -4,12 +4,12 @@ import NIOCore
 import ProtoMessages
 
 /// `grpc.health.v1.Health`: `Check` and `Watch`, answered from a ``HealthStatusStore``.
-package enum HealthService {
+public enum HealthService {
   /// The service's fully qualified name.
-  package static let serviceName = "grpc.health.v1.Health"
+  public static let serviceName = "grpc.health.v1.Health"
 
   /// The method definitions to serve.
-  package static func methods(store: HealthStatusStore) -> [RPCMethodDefinition] {
+  public static func methods(store: HealthStatusStore) -> [RPCMethodDefinition] {
     [
       .unary(service: Self.serviceName, method: "Check") {
         (request: Grpc_Health_V1_HealthCheckRequest, _) throws(GRPCStatus) in

@@ -3,9 +3,9 @@ import ProtoMessages
 
 /// The serving status of the server and of each of its services, as `grpc.health.v1.Health`
 /// reports it; watchers hear every change.
-package final class HealthStatusStore: Sendable {
+public final class HealthStatusStore: Sendable {
   /// A serving status (the health protocol's enum).
-  package typealias Status = Grpc_Health_V1_HealthCheckResponse.ServingStatus
+  public typealias Status = Grpc_Health_V1_HealthCheckResponse.ServingStatus
 
   private struct State {
     var statuses: [String: Status]
@@ -25,7 +25,7 @@ package final class HealthStatusStore: Sendable {
 
   /// Creates a store where the overall status (service name `""`) and every named service are
   /// `SERVING`.
-  package init(services: [String]) {
+  public init(services: [String]) {
     var statuses = [String: Status]()
     for service in services { statuses[service] = .serving }
     statuses[""] = .serving
@@ -33,12 +33,12 @@ package final class HealthStatusStore: Sendable {
   }
 
   /// The status of a service (`""` for the whole server); `nil` for a service the server lacks.
-  package func status(of service: String) -> Status? {
+  public func status(of service: String) -> Status? {
     self.state.withLockedValue { $0.statuses[service] }
   }
 
   /// Sets one service's status and tells its watchers.
-  package func setStatus(_ status: Status, for service: String) {
+  public func setStatus(_ status: Status, for service: String) {
     let notified = self.state.withLockedValue { state -> [Notify] in
       guard state.statuses[service] != status else { return [] }
       state.statuses[service] = status
@@ -49,7 +49,7 @@ package final class HealthStatusStore: Sendable {
 
   /// Marks every service `NOT_SERVING` (the server is draining; load balancers should move on),
   /// tells every watcher, and ends the watches so they do not hold the drain up.
-  package func enterDraining() {
+  public func enterDraining() {
     let watchers = self.state.withLockedValue { state -> [Watcher] in
       for service in state.statuses.keys { state.statuses[service] = .notServing }
       defer { state.watchers = [:] }

@@ -13,15 +13,15 @@ import Foundation
 ///
 /// Both versions have the same messages on the wire, so one implementation on the v1 types
 /// serves both.
-package enum ReflectionService {
+public enum ReflectionService {
   /// The fully qualified names of both versions of the service.
-  package static let serviceNames = [
+  public static let serviceNames = [
     "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
   ]
 
   /// The method definitions for both versions, listing `services` (the reflection services are
   /// added to the list) and answering from the descriptors embedded from `Protos/`.
-  package static func methods(services: [String]) throws -> [RPCMethodDefinition] {
+  public static func methods(services: [String]) throws -> [RPCMethodDefinition] {
     let index = try ReflectionIndex(fileDescriptorSet: EmbeddedDescriptors.fileDescriptorSet)
     let listed = (services + Self.serviceNames).sorted()
     return Self.serviceNames.map { service in

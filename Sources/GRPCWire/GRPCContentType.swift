@@ -3,18 +3,18 @@
 /// Only the protobuf codec is served, so `application/grpc` (which means protobuf) and
 /// `application/grpc+proto` are accepted, with or without parameters; everything else,
 /// including other codecs such as `application/grpc+json`, is refused (HTTP 415).
-package enum GRPCContentType: Hashable, Sendable {
+public enum GRPCContentType: Hashable, Sendable {
   /// `application/grpc`.
   case grpc
   /// `application/grpc+proto`.
   case grpcProto
 
   /// The value a server sends in response headers.
-  package static let responseHeaderValue = "application/grpc"
+  public static let responseHeaderValue = "application/grpc"
 
   /// Parses a `content-type` value; media types are case-insensitive and parameters
   /// (`; charset=utf-8`) are ignored. Nil for anything that is not gRPC over protobuf.
-  package init?(headerValue: String) {
+  public init?(headerValue: String) {
     // Nearly every client sends exactly this: one byte comparison instead of a parse.
     if headerValue == Self.responseHeaderValue {
       self = .grpc
@@ -24,7 +24,7 @@ package enum GRPCContentType: Hashable, Sendable {
   }
 
   /// Parses a `content-type` value; see ``init(headerValue:)-(String)``.
-  package init?(headerValue: some StringProtocol) {
+  public init?(headerValue: some StringProtocol) {
     self.init(parsing: headerValue)
   }
 

@@ -8,22 +8,22 @@ import NIOCore
 /// and a chunk holding whole messages is not copied either.
 /// Errors are sticky: once ``next()`` throws, it throws the same error on every call, and the
 /// stream should be failed with ``GRPCWireError/statusCode``.
-package struct GRPCMessageDeframer: Sendable {
+public struct GRPCMessageDeframer: Sendable {
   /// The size of the flag byte plus the 4-byte length that precede every message.
-  package static let prefixLength = 5
+  public static let prefixLength = 5
 
   /// The largest message accepted, in bytes, checked both against the length prefix (before the
   /// body is buffered) and after decompression.
-  package let maxMessageSize: Int
+  public let maxMessageSize: Int
   /// The encoding negotiated for messages this side receives (`grpc-encoding` of the peer);
   /// with identity, a message flagged as compressed is an error.
-  package let encoding: GRPCMessageEncoding
+  public let encoding: GRPCMessageEncoding
 
   private var buffer: ByteBuffer
   private let allocator: ByteBufferAllocator
 
   /// Creates a deframer for one stream.
-  package init(
+  public init(
     maxMessageSize: Int,
     encoding: GRPCMessageEncoding = .identity,
     allocator: ByteBufferAllocator = ByteBufferAllocator()
@@ -36,13 +36,13 @@ package struct GRPCMessageDeframer: Sendable {
   }
 
   /// The number of bytes received but not yet returned as messages.
-  package var bufferedBytes: Int {
+  public var bufferedBytes: Int {
     self.buffer.readableBytes
   }
 
   /// Buffers a chunk of the stream's DATA. When nothing is pending the chunk itself becomes the
   /// buffer, so a chunk holding whole messages is never copied.
-  package mutating func append(_ chunk: ByteBuffer) {
+  public mutating func append(_ chunk: ByteBuffer) {
     if self.buffer.readableBytes == 0 {
       self.buffer = chunk
     } else {
@@ -56,7 +56,7 @@ package struct GRPCMessageDeframer: Sendable {
   /// Throws as soon as the 5-byte prefix is buffered if it announces a message over
   /// ``maxMessageSize``, has unknown flag bits, or is flagged compressed without an encoding,
   /// so an oversized body is never buffered.
-  package mutating func next() throws(GRPCWireError) -> ByteBuffer? {
+  public mutating func next() throws(GRPCWireError) -> ByteBuffer? {
     let start = self.buffer.readerIndex
     guard self.buffer.readableBytes >= Self.prefixLength,
       let flags = self.buffer.getInteger(at: start, as: UInt8.self),
@@ -81,7 +81,7 @@ package struct GRPCMessageDeframer: Sendable {
   }
 
   /// Checks, at end of stream, that no partial message is left over.
-  package func finish() throws(GRPCWireError) {
+  public func finish() throws(GRPCWireError) {
     guard self.buffer.readableBytes == 0 else {
       throw GRPCWireError(
         code: .truncatedMessage,

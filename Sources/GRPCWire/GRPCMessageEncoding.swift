@@ -1,5 +1,5 @@
 /// A message compression algorithm, as named by `grpc-encoding` and `grpc-accept-encoding`.
-package enum GRPCMessageEncoding: String, CaseIterable, Hashable, Sendable {
+public enum GRPCMessageEncoding: String, CaseIterable, Hashable, Sendable {
   /// No compression.
   case identity
   /// gzip (RFC 1952).
@@ -9,7 +9,7 @@ package enum GRPCMessageEncoding: String, CaseIterable, Hashable, Sendable {
 
   /// Parses one encoding name, ignoring surrounding whitespace and letter case;
   /// nil for an encoding this implementation does not support (e.g. `snappy`).
-  package init?(headerValue: some StringProtocol) {
+  public init?(headerValue: some StringProtocol) {
     let name = Substring(headerValue).utf8.trimmingHTTPWhitespace()
     guard
       let encoding = Self.allCases.first(where: { name.equalsASCIICaseInsensitive($0.rawValue) })
@@ -18,7 +18,7 @@ package enum GRPCMessageEncoding: String, CaseIterable, Hashable, Sendable {
   }
 
   /// The name to send in `grpc-encoding`.
-  package var headerValue: String {
+  public var headerValue: String {
     self.rawValue
   }
 
@@ -28,7 +28,7 @@ package enum GRPCMessageEncoding: String, CaseIterable, Hashable, Sendable {
   /// compressed its request can decompress the same algorithm. A client that sent identity gets
   /// identity even if it accepts more, because for small messages compression costs both sides
   /// more CPU than the bytes it saves (grpc-go and grpc-java behave the same way).
-  package static func responseEncoding(
+  public static func responseEncoding(
     requestEncoding: GRPCMessageEncoding,
     enabled: GRPCMessageEncodingSet
   ) -> GRPCMessageEncoding {

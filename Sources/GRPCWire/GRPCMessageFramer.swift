@@ -3,12 +3,12 @@ import NIOCore
 /// Writes gRPC length-prefixed messages: a flag byte (1 when compressed), a 4-byte big-endian
 /// length, then the payload, all into the caller's buffer so that a response's messages and
 /// prefixes go out in one write.
-package struct GRPCMessageFramer: Hashable, Sendable {
+public struct GRPCMessageFramer: Hashable, Sendable {
   /// The encoding negotiated for messages this side sends.
-  package let encoding: GRPCMessageEncoding
+  public let encoding: GRPCMessageEncoding
 
   /// Creates a framer that compresses with `encoding` (identity: never compresses).
-  package init(encoding: GRPCMessageEncoding = .identity) {
+  public init(encoding: GRPCMessageEncoding = .identity) {
     self.encoding = encoding
   }
 
@@ -20,7 +20,7 @@ package struct GRPCMessageFramer: Hashable, Sendable {
   /// message is about 20 bytes of headers around nothing.
   ///
   /// On error `output` is left as it was.
-  package func append(
+  public func append(
     _ message: ByteBuffer,
     to output: inout ByteBuffer,
     compress: Bool = true
@@ -48,7 +48,7 @@ package struct GRPCMessageFramer: Hashable, Sendable {
   /// Appends an uncompressed length-prefixed message whose payload `writePayload` writes
   /// straight into `output` after the prefix, so a serializer that can write into a
   /// `ByteBuffer` needs no intermediate buffer. The prefix's length is filled in afterwards.
-  package static func appendMessage<Failure: Error>(
+  public static func appendMessage<Failure: Error>(
     to output: inout ByteBuffer,
     writingPayload writePayload: (inout ByteBuffer) throws(Failure) -> Void
   ) throws(Failure) {

@@ -2,7 +2,7 @@
 ///
 /// Header names arrive lower-case (HTTP/2 requires it and nghttp2 enforces it), so names are
 /// compared exactly.
-package enum GRPCMetadata {
+public enum GRPCMetadata {
   /// Whether a header belongs to the gRPC protocol rather than to the application, so it must
   /// not be handed to handlers as metadata nor accepted from them: pseudo-headers (`:path`,
   /// `:status`, ...), `content-type`, `te`, `grpc-timeout`, `grpc-encoding`,
@@ -13,7 +13,7 @@ package enum GRPCMetadata {
   /// `google.rpc.Status` that must agree with `grpc-status`), so it travels with the status, not
   /// as free-form metadata; grpc-go treats it the same way. `user-agent` and the retry headers
   /// (`grpc-previous-rpc-attempts`, `grpc-retry-pushback-ms`) are metadata.
-  package static func isReservedHeader(_ name: some StringProtocol) -> Bool {
+  public static func isReservedHeader(_ name: some StringProtocol) -> Bool {
     var name = String(name)
     return name.withUTF8 { Self.isReservedHeader(utf8: UnsafeRawBufferPointer($0)) }
   }
@@ -21,7 +21,7 @@ package enum GRPCMetadata {
   /// ``isReservedHeader(_:)`` for a name given as its UTF-8 bytes, such as a header block's raw
   /// field.
   @inlinable
-  package static func isReservedHeader(utf8 name: UnsafeRawBufferPointer) -> Bool {
+  public static func isReservedHeader(utf8 name: UnsafeRawBufferPointer) -> Bool {
     if name.first == UInt8(ascii: ":") { return true }
     // Switching on the length first costs one comparison per header instead of one per name.
     switch name.count {
@@ -40,18 +40,18 @@ package enum GRPCMetadata {
 
   /// Whether a metadata key carries binary values, which travel base64-encoded: its name ends
   /// in `-bin`.
-  package static func isBinaryHeader(_ name: some StringProtocol) -> Bool {
+  public static func isBinaryHeader(_ name: some StringProtocol) -> Bool {
     name.utf8.count > 4 && name.hasSuffix("-bin")
   }
 
   /// The same for a name as nghttp2 delivers it (lower-case bytes).
-  package static func isBinaryHeader(utf8 name: UnsafeRawBufferPointer) -> Bool {
+  public static func isBinaryHeader(utf8 name: UnsafeRawBufferPointer) -> Bool {
     name.count > 4 && UnsafeRawBufferPointer(rebasing: name[(name.count - 4)...]).equals("-bin")
   }
 
   /// Decodes a binary metadata value, padded or not (the specification requires accepting
   /// both); nil if it is not base64.
-  package static func decodeBinaryValue(_ value: some StringProtocol) -> [UInt8]? {
+  public static func decodeBinaryValue(_ value: some StringProtocol) -> [UInt8]? {
     Base64.decode(value)
   }
 }

@@ -1,6 +1,6 @@
 extension GRPCStatus {
   /// The canonical gRPC status codes; the raw value is what `grpc-status` carries.
-  package enum Code: Int, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+  public enum Code: Int, CaseIterable, Hashable, Sendable, CustomStringConvertible {
     /// Not an error.
     case ok = 0
     /// The operation was cancelled, typically by the caller.
@@ -38,7 +38,7 @@ extension GRPCStatus {
 
     /// Reads a `grpc-status` value; anything that is not a known code reads as `UNKNOWN`,
     /// as the specification asks clients to do.
-    package init(headerValue: some StringProtocol) {
+    public init(headerValue: some StringProtocol) {
       var value = 0
       for byte in headerValue.utf8 {
         guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte), value <= 16 else {
@@ -51,12 +51,12 @@ extension GRPCStatus {
     }
 
     /// The decimal form `grpc-status` carries.
-    package var headerValue: String {
+    public var headerValue: String {
       String(self.rawValue)
     }
 
     /// The canonical upper-case name used in logs and metric labels, e.g. `DEADLINE_EXCEEDED`.
-    package var name: String {
+    public var name: String {
       switch self {
       case .ok: "OK"
       case .cancelled: "CANCELLED"
@@ -79,7 +79,7 @@ extension GRPCStatus {
     }
 
     /// The canonical name, e.g. `DEADLINE_EXCEEDED`.
-    package var description: String {
+    public var description: String {
       self.name
     }
   }

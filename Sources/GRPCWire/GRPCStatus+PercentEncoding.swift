@@ -3,7 +3,7 @@ extension GRPCStatus {
   /// 0x20...0x7E, and '%' itself, becomes `%XX`.
   ///
   /// Returns the message unchanged (no allocation) when nothing needs escaping, the common case.
-  package static func percentEncode(_ message: String) -> String {
+  public static func percentEncode(_ message: String) -> String {
     guard message.utf8.contains(where: Self.needsEscaping) else { return message }
     var encoded: [UInt8] = []
     encoded.reserveCapacity(message.utf8.count * 3)
@@ -24,7 +24,7 @@ extension GRPCStatus {
   /// Decoding is lenient, as the specification requires that a bad message never fails the
   /// call: a '%' not followed by two hex digits stays as is, and if the decoded bytes are not
   /// valid UTF-8 the raw value is returned rather than a mangled one.
-  package static func percentDecode(_ value: some StringProtocol) -> String {
+  public static func percentDecode(_ value: some StringProtocol) -> String {
     guard value.utf8.contains(UInt8(ascii: "%")) else { return String(value) }
     var decoded: [UInt8] = []
     decoded.reserveCapacity(value.utf8.count)

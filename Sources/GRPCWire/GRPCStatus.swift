@@ -1,22 +1,23 @@
 /// The outcome of an RPC as carried in the `grpc-status` and `grpc-message` trailers.
 ///
 /// A status is an `Error` so that a handler can end its call by throwing the status it means.
-package struct GRPCStatus: Error, Hashable, Sendable, CustomStringConvertible {
+public struct GRPCStatus: Error, Hashable, Sendable, CustomStringConvertible {
   /// The canonical status code.
-  package var code: Code
+  public var code: Code
   /// A human-readable explanation; empty for most successful calls.
-  package var message: String
+  public var message: String
 
-  package init(code: Code, message: String = "") {
+  /// Creates a status.
+  public init(code: Code, message: String = "") {
     self.code = code
     self.message = message
   }
 
   /// The status of a successful call, with no message.
-  package static let ok = GRPCStatus(code: .ok)
+  public static let ok = GRPCStatus(code: .ok)
 
   /// "CODE" or "CODE: message", for logs.
-  package var description: String {
+  public var description: String {
     self.message.isEmpty ? self.code.name : "\(self.code.name): \(self.message)"
   }
 }

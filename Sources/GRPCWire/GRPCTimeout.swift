@@ -1,7 +1,7 @@
 /// The `grpc-timeout` header: a relative deadline of at most eight decimal digits and a unit.
-package struct GRPCTimeout: Hashable, Sendable, CustomStringConvertible {
+public struct GRPCTimeout: Hashable, Sendable, CustomStringConvertible {
   /// How long the call may take; never negative.
-  package let duration: Duration
+  public let duration: Duration
 
   /// The largest value the header can carry in any unit.
   private static let maxValue: Int64 = 99_999_999
@@ -17,14 +17,14 @@ package struct GRPCTimeout: Hashable, Sendable, CustomStringConvertible {
   ]
 
   /// Wraps a duration to send; a negative one is sent as zero (the call is already late).
-  package init(_ duration: Duration) {
+  public init(_ duration: Duration) {
     self.duration = max(duration, .zero)
   }
 
   /// Parses a header value such as `1S`, `100m`, `250u`, `5n`, `2M` or `1H`: one to eight
   /// ASCII digits and one unit. Anything else (spaces, signs, nine digits, no unit, an unknown
   /// unit) is invalid and yields nil.
-  package init?(headerValue: some StringProtocol) {
+  public init?(headerValue: some StringProtocol) {
     let utf8 = Substring(headerValue).utf8
     guard let unit = utf8.last, (2...9).contains(utf8.count),
       let unitNanoseconds = Self.units.first(where: { $0.symbol == unit })?.nanoseconds
@@ -48,7 +48,7 @@ package struct GRPCTimeout: Hashable, Sendable, CustomStringConvertible {
   /// An exact representation in the largest possible unit wins (`1S`, not `1000m`). A duration
   /// with no exact eight-digit form is rounded up in the finest unit that fits, so the server's
   /// deadline is never earlier than the client's. Durations past 99,999,999 hours are clamped.
-  package var headerValue: String {
+  public var headerValue: String {
     let (seconds, attoseconds) = self.duration.components
     // Sub-nanosecond remainders round up to a whole nanosecond, for the same reason.
     let nanoseconds =
@@ -71,7 +71,7 @@ package struct GRPCTimeout: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// The header value, for logs.
-  package var description: String {
+  public var description: String {
     self.headerValue
   }
 

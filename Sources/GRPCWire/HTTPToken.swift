@@ -30,7 +30,7 @@ extension UnsafeRawBufferPointer {
   /// Whether the bytes are exactly `literal`'s UTF-8: one `memcmp`, for matching header names
   /// as nghttp2 delivers them without making Strings.
   @inlinable
-  package func equals(_ literal: StaticString) -> Bool {
+  public func equals(_ literal: StaticString) -> Bool {
     self.count == literal.utf8CodeUnitCount
       && (self.isEmpty || memcmp(self.baseAddress!, literal.utf8Start, self.count) == 0)
   }

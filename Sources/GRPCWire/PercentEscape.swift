@@ -1,8 +1,8 @@
 /// `%XX` escapes, as both gRPC's `grpc-message` and URL query strings write bytes.
-package enum PercentEscape {
+public enum PercentEscape {
   /// The byte a `%XX` escape at `percent` (the index of the `%`) stands for; `nil` when two hex
   /// digits do not follow, in which case callers keep the `%` as it is.
-  package static func byte<View: Collection<UInt8>>(in utf8: View, at percent: View.Index) -> UInt8?
+  public static func byte<View: Collection<UInt8>>(in utf8: View, at percent: View.Index) -> UInt8?
   {
     let high = utf8.index(after: percent)
     guard high != utf8.endIndex, let highValue = Self.hexValue(utf8[high]) else { return nil }

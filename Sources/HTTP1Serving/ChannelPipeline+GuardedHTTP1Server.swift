@@ -9,7 +9,7 @@ extension ChannelPipeline.SynchronousOperations {
   ///
   /// - Parameter outboundHeaderValidation: Whether NIO validates response headers; off where
   ///   every header written is a constant or a number.
-  package func configureGuardedHTTP1Server(
+  public func configureGuardedHTTP1Server(
     limits: HTTP1ConnectionLimits, outboundHeaderValidation: Bool = true
   ) throws {
     let requestGuard = HTTP1RequestGuard(limits: limits)

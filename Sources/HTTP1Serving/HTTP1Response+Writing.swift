@@ -5,7 +5,7 @@ extension HTTP1Response {
   /// Writes the response into an HTTP/1.1 server pipeline (`HTTPServerResponsePart`s) as the
   /// answer to `head`: `Content-Length` set, no body for `HEAD`, and the connection closed
   /// afterwards unless the request asked for keep-alive.
-  package func write(answering head: HTTPRequestHead, on context: ChannelHandlerContext) {
+  public func write(answering head: HTTPRequestHead, on context: ChannelHandlerContext) {
     self.write(
       version: head.version, keepAlive: head.isKeepAlive, withBody: head.method != .HEAD,
       on: context)

@@ -2,17 +2,18 @@ import NIOCore
 import NIOHTTP1
 
 /// A complete HTTP/1.1 response produced by an ``HTTP1Router``.
-package struct HTTP1Response: Sendable {
+public struct HTTP1Response: Sendable {
   /// The status line's code.
-  package var status: HTTPResponseStatus
+  public var status: HTTPResponseStatus
   /// The `Content-Type` header value.
-  package var contentType: String
+  public var contentType: String
   /// Extra headers besides `Content-Type` and `Content-Length`.
-  package var headers: [(String, String)]
+  public var headers: [(String, String)]
   /// The body; `HEAD` requests get the headers only.
-  package var body: ByteBuffer
+  public var body: ByteBuffer
 
-  package init(
+  /// Creates a response.
+  public init(
     status: HTTPResponseStatus,
     contentType: String,
     headers: [(String, String)] = [],
@@ -25,7 +26,7 @@ package struct HTTP1Response: Sendable {
   }
 
   /// A `text/plain` response; errors use it so the body says what was wrong.
-  package static func text(_ status: HTTPResponseStatus, _ text: String) -> HTTP1Response {
+  public static func text(_ status: HTTPResponseStatus, _ text: String) -> HTTP1Response {
     HTTP1Response(
       status: status,
       contentType: "text/plain; charset=utf-8",

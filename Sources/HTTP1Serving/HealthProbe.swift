@@ -2,9 +2,9 @@ import NIOCore
 import NIOPosix
 
 /// Asks a running server's `GET /healthz` whether it is serving: the Docker health check.
-package enum HealthProbe {
+public enum HealthProbe {
   /// The outcome of one probe.
-  package enum Result: Sendable, Equatable {
+  public enum Result: Sendable, Equatable {
     /// `200`: serving.
     case healthy
     /// Any other HTTP status, with the body the server gave.
@@ -13,10 +13,10 @@ package enum HealthProbe {
     case unreachable(String)
 
     /// Whether the probed process is serving: what a health check's exit code says.
-    package var isHealthy: Bool { self == .healthy }
+    public var isHealthy: Bool { self == .healthy }
 
     /// One line for the health check's output.
-    package var summary: String {
+    public var summary: String {
       switch self {
       case .healthy: "serving"
       case .unhealthy(let status, let body): "not serving: HTTP \(status) \(body)"
@@ -26,7 +26,7 @@ package enum HealthProbe {
   }
 
   /// Probes `host:port` over HTTP/1.1, giving up after `timeout`.
-  package static func check(
+  public static func check(
     host: String, port: Int, timeout: TimeAmount = .seconds(3)
   ) async
     -> Result

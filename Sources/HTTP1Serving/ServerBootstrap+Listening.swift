@@ -5,7 +5,7 @@ import NIOPosix
 
 extension ServerBootstrap {
   /// How many connections a listener takes at once unless configured otherwise.
-  package static let defaultMaxConnections = 10_000
+  public static let defaultMaxConnections = 10_000
 
   /// The listening set-up every server of this project shares: a deep accept backlog,
   /// `SO_REUSEADDR` so a restart can rebind at once, `TCP_NODELAY` on accepted connections (NIO's
@@ -14,7 +14,7 @@ extension ServerBootstrap {
   /// instead of a busy loop when accepting fails (`AcceptFailureHandler`), and at most
   /// `maxConnections` open at once (``ConnectionLimit``). `childChannelInitializer` sets up each
   /// connection admitted.
-  package static func listening(
+  public static func listening(
     group: any EventLoopGroup, quiescing: ServerQuiescingHelper, maxConnections: Int,
     logger: Logger,
     childChannelInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>

@@ -1,30 +1,31 @@
 /// An HTTP/2 error code (RFC 9113 §7), as RST_STREAM and GOAWAY carry it and as
 /// ``NGHTTP2SessionDelegate`` reports it. Codes this side does not know stay as their number.
-package struct HTTP2ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct HTTP2ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
   /// The code on the wire.
-  package var rawValue: UInt32
+  public var rawValue: UInt32
 
-  package init(rawValue: UInt32) {
+  /// The code `rawValue`.
+  public init(rawValue: UInt32) {
     self.rawValue = rawValue
   }
 
   /// NO_ERROR: the stream or connection ended normally.
-  package static let noError = Self(rawValue: 0x0)
+  public static let noError = Self(rawValue: 0x0)
   /// PROTOCOL_ERROR: the peer broke the protocol.
-  package static let protocolError = Self(rawValue: 0x1)
+  public static let protocolError = Self(rawValue: 0x1)
   /// INTERNAL_ERROR: the endpoint failed.
-  package static let internalError = Self(rawValue: 0x2)
+  public static let internalError = Self(rawValue: 0x2)
   /// FLOW_CONTROL_ERROR: the peer broke flow control.
-  package static let flowControlError = Self(rawValue: 0x3)
+  public static let flowControlError = Self(rawValue: 0x3)
   /// REFUSED_STREAM: the server did not process the stream; it is safe to send it again.
-  package static let refusedStream = Self(rawValue: 0x7)
+  public static let refusedStream = Self(rawValue: 0x7)
   /// CANCEL: the endpoint no longer wants the stream.
-  package static let cancel = Self(rawValue: 0x8)
+  public static let cancel = Self(rawValue: 0x8)
   /// ENHANCE_YOUR_CALM: the peer is generating excessive load.
-  package static let enhanceYourCalm = Self(rawValue: 0xb)
+  public static let enhanceYourCalm = Self(rawValue: 0xb)
 
   /// The RFC's name and the number, such as `CANCEL (8)`.
-  package var description: String {
+  public var description: String {
     let names = [
       "NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT",
       "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR",

@@ -1,9 +1,9 @@
 internal import CNGHTTP2
 
 /// A failure reported by an ``NGHTTP2Session``: what went wrong, and what the caller should do.
-package struct NGHTTP2Error: Error, Hashable, Sendable, CustomStringConvertible {
+public struct NGHTTP2Error: Error, Hashable, Sendable, CustomStringConvertible {
   /// The kind of failure; new kinds may be added, so switch over it with a `default` case.
-  package struct Code: Hashable, Sendable, CustomStringConvertible {
+  public struct Code: Hashable, Sendable, CustomStringConvertible {
     private enum Value: Hashable, Sendable {
       case protocolViolation
       case streamClosed
@@ -19,20 +19,20 @@ package struct NGHTTP2Error: Error, Hashable, Sendable, CustomStringConvertible 
 
     /// The peer sent bytes that are not valid HTTP/2 (a bad connection preface, a flood of
     /// frames). Drain the session once more, write what it queued (usually a GOAWAY), and close.
-    package static let protocolViolation = Code(.protocolViolation)
+    public static let protocolViolation = Code(.protocolViolation)
 
     /// The stream is gone: the peer reset it, or it ended. Drop the submission.
-    package static let streamClosed = Code(.streamClosed)
+    public static let streamClosed = Code(.streamClosed)
 
     /// The call does not fit the stream's or the session's state (data after the end of a
     /// stream, trailers before headers, a server-only call on a client). A caller's bug.
-    package static let invalidState = Code(.invalidState)
+    public static let invalidState = Code(.invalidState)
 
     /// nghttp2 failed internally (out of memory, a callback failed). Close the connection.
-    package static let sessionFailure = Code(.sessionFailure)
+    public static let sessionFailure = Code(.sessionFailure)
 
     /// The code's name, for logs.
-    package var description: String {
+    public var description: String {
       switch self.value {
       case .protocolViolation: "protocolViolation"
       case .streamClosed: "streamClosed"
@@ -43,22 +43,23 @@ package struct NGHTTP2Error: Error, Hashable, Sendable, CustomStringConvertible 
   }
 
   /// The kind of failure.
-  package var code: Code
+  public var code: Code
 
   /// What happened and what to do about it.
-  package var message: String
+  public var message: String
 
   /// nghttp2's own (negative) error code, or 0 when the Swift layer raised the error itself.
-  package var libraryErrorCode: Int
+  public var libraryErrorCode: Int
 
-  package init(code: Code, message: String, libraryErrorCode: Int = 0) {
+  /// Creates an error.
+  public init(code: Code, message: String, libraryErrorCode: Int = 0) {
     self.code = code
     self.message = message
     self.libraryErrorCode = libraryErrorCode
   }
 
   /// `code: message`, for logs.
-  package var description: String {
+  public var description: String {
     "\(self.code): \(self.message)"
   }
 }

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// One header field: a lower-case name and its value.
-package typealias NGHTTP2HeaderField = (name: String, value: String)
+public typealias NGHTTP2HeaderField = (name: String, value: String)
 
 /// One complete header block received on a stream: request headers, response headers or
 /// trailers, in the order they arrived.
@@ -16,9 +16,9 @@ package typealias NGHTTP2HeaderField = (name: String, value: String)
 /// only of the values they keep. As a collection it yields `(name, value)` Strings, made on
 /// access. A value type over copy-on-write storage the session reuses from block to block, so
 /// keeping a block beyond the delegate call is safe, and not keeping it costs no allocation.
-package struct NGHTTP2HeaderBlock: Sendable {
+public struct NGHTTP2HeaderBlock: Sendable {
   /// What a header block is, from nghttp2's header category.
-  package enum Kind: Hashable, Sendable {
+  public enum Kind: Hashable, Sendable {
     /// The headers that open a request (received by a server).
     case request
     /// The first headers of a response (received by a client).
@@ -121,17 +121,17 @@ package struct NGHTTP2HeaderBlock: Sendable {
   }
 
   /// What this block is.
-  package var kind: Kind
+  public var kind: Kind
 
   /// True when the block was larger than the session's `maxHeaderListSize` (counted as RFC 9113
   /// §6.5.2 does: name and value lengths plus 32 per field); the fields past the limit are
   /// dropped, so the receiver must refuse the request rather than act on part of it.
-  package var exceedsSizeLimit = false
+  public var exceedsSizeLimit = false
 
   @usableFromInline var storage: Storage
 
   /// Creates a block, for tests and for code that builds blocks by hand.
-  package init(kind: Kind, fields: [NGHTTP2HeaderField]) {
+  public init(kind: Kind, fields: [NGHTTP2HeaderField]) {
     self.kind = kind
     self.storage = fields.isEmpty ? .empty : Storage()
     for field in fields {
@@ -168,7 +168,7 @@ package struct NGHTTP2HeaderBlock: Sendable {
   /// Calls `body` with the bytes of each field's name and value, in order. The pointers are
   /// valid only during the call.
   @inlinable
-  package func forEachRawField(
+  public func forEachRawField(
     _ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void
   ) rethrows {
     let storage = self.storage
@@ -182,29 +182,29 @@ package struct NGHTTP2HeaderBlock: Sendable {
   }
 
   /// The position of the first field named `name` (lower case), if any.
-  package func firstIndex(ofName name: String) -> Int? {
+  public func firstIndex(ofName name: String) -> Int? {
     (0..<self.storage.spanCount).first { Self.bytes(self.nameBytes(at: $0), equal: name) }
   }
 
   /// The name of the field at `position`.
-  package func name(at position: Int) -> String {
+  public func name(at position: Int) -> String {
     String(decoding: self.nameBytes(at: position), as: UTF8.self)
   }
 
   /// The value of the field at `position`.
-  package func value(at position: Int) -> String {
+  public func value(at position: Int) -> String {
     String(decoding: self.valueBytes(at: position), as: UTF8.self)
   }
 
   /// Whether the value of the field at `position` is exactly `value`, compared as bytes.
-  package func valueEquals(at position: Int, _ value: String) -> Bool {
+  public func valueEquals(at position: Int, _ value: String) -> Bool {
     Self.bytes(self.valueBytes(at: position), equal: value)
   }
 
   /// Whether `stored` (a field's name or value) holds exactly the UTF-8 of `string`. A native
   /// String is contiguous UTF-8, compared in place without a copy of the String.
   @inlinable
-  package static func bytes(_ stored: UnsafeRawBufferPointer, equal string: String) -> Bool {
+  public static func bytes(_ stored: UnsafeRawBufferPointer, equal string: String) -> Bool {
     string.utf8.withContiguousStorageIfAvailable { utf8 in
       utf8.count == stored.count
         && (utf8.isEmpty || memcmp(stored.baseAddress!, utf8.baseAddress!, utf8.count) == 0)
@@ -212,7 +212,7 @@ package struct NGHTTP2HeaderBlock: Sendable {
   }
 
   /// The value of the first field named `name` (lower case), if any.
-  package subscript(name: String) -> String? {
+  public subscript(name: String) -> String? {
     self.firstIndex(ofName: name).map { self.value(at: $0) }
   }
 
@@ -234,13 +234,13 @@ package struct NGHTTP2HeaderBlock: Sendable {
 
 extension NGHTTP2HeaderBlock: RandomAccessCollection {
   /// The position of the first field.
-  package var startIndex: Int { 0 }
+  public var startIndex: Int { 0 }
 
   /// The position past the last field.
-  package var endIndex: Int { self.storage.spanCount }
+  public var endIndex: Int { self.storage.spanCount }
 
   /// The field at `position`, as Strings.
-  package subscript(position: Int) -> NGHTTP2HeaderField {
+  public subscript(position: Int) -> NGHTTP2HeaderField {
     (self.name(at: position), self.value(at: position))
   }
 }

@@ -14,15 +14,15 @@ import Darwin
 /// arrays); nghttp2 copies what it needs on submit, so a list only has to live for the call.
 ///
 /// `@unchecked Sendable`: the storage is written once in `init` and only read afterwards.
-package final class NGHTTP2HeaderList: @unchecked Sendable, ExpressibleByArrayLiteral {
+public final class NGHTTP2HeaderList: @unchecked Sendable, ExpressibleByArrayLiteral {
   /// The fields, in order.
-  package let fields: [NGHTTP2HeaderField]
+  public let fields: [NGHTTP2HeaderField]
 
   /// One allocation: the `nghttp2_nv` entries, then the names and values they point to.
   private let storage: UnsafeMutableRawPointer
 
   /// Encodes `fields` (lower-case names).
-  package init(_ fields: [NGHTTP2HeaderField]) {
+  public init(_ fields: [NGHTTP2HeaderField]) {
     self.fields = fields
     var byteCount = 0
     for field in fields { byteCount += field.name.utf8.count + field.value.utf8.count }
@@ -43,7 +43,7 @@ package final class NGHTTP2HeaderList: @unchecked Sendable, ExpressibleByArrayLi
   }
 
   /// Encodes the fields of an array literal.
-  package convenience init(arrayLiteral fields: NGHTTP2HeaderField...) {
+  public convenience init(arrayLiteral fields: NGHTTP2HeaderField...) {
     self.init(fields)
   }
 

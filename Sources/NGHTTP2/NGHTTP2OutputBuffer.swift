@@ -4,7 +4,7 @@ import NIOCore
 /// queued goes out in one buffer (one write and one flush per read burst), and the buffer's
 /// storage is used again for the next burst once the channel has written it, instead of
 /// allocating one per flush.
-package struct NGHTTP2OutputBuffer {
+public struct NGHTTP2OutputBuffer {
   /// Room for a burst of small replies (about 60 bytes of frames each), so that appending
   /// nghttp2's frames one by one rarely reallocates.
   private static let initialCapacity = 4096
@@ -16,13 +16,13 @@ package struct NGHTTP2OutputBuffer {
   private var buffer: ByteBuffer
 
   /// A buffer allocated from `allocator` (the channel's).
-  package init(allocator: ByteBufferAllocator) {
+  public init(allocator: ByteBufferAllocator) {
     self.allocator = allocator
     self.buffer = allocator.buffer(capacity: Self.initialCapacity)
   }
 
   /// Everything `session` has queued, or nil when it has nothing to send.
-  package mutating func drain(_ session: NGHTTP2Session) throws(NGHTTP2Error) -> ByteBuffer? {
+  public mutating func drain(_ session: NGHTTP2Session) throws(NGHTTP2Error) -> ByteBuffer? {
     guard session.wantsWrite else { return nil }
     var output = self.buffer
     self.buffer = ByteBuffer()

@@ -10,7 +10,7 @@ extension NGHTTP2Session {
   /// after about a round trip (gRPC servers wait for a PING ack or a second).
   ///
   /// - Throws: ``NGHTTP2Error/Code/invalidState`` on a client session, or after a GOAWAY.
-  package func beginGracefulShutdown() throws(NGHTTP2Error) {
+  public func beginGracefulShutdown() throws(NGHTTP2Error) {
     let result = nghttp2_submit_shutdown_notice(self.session)
     try Self.check(Int(result), while: "submitting the shutdown notice")
   }
@@ -20,7 +20,7 @@ extension NGHTTP2Session {
   /// close; anything else tells the peer why the connection ends.
   ///
   /// - Throws: ``NGHTTP2Error/Code/invalidState`` if the session is already terminating.
-  package func submitGoAway(
+  public func submitGoAway(
     errorCode: HTTP2ErrorCode = .noError, debugData: [UInt8] = []
   ) throws(NGHTTP2Error) {
     let lastStreamID = nghttp2_session_get_last_proc_stream_id(self.session)

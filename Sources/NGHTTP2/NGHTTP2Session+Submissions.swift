@@ -10,7 +10,7 @@ extension NGHTTP2Session {
   ///
   /// - Throws: ``NGHTTP2Error/Code/streamClosed`` if the stream is gone (drop the response);
   ///   ``NGHTTP2Error/Code/invalidState`` if headers were already submitted.
-  package func submitResponseHeaders(
+  public func submitResponseHeaders(
     streamID: Int32,
     headers: NGHTTP2HeaderList,
     endStream: Bool
@@ -33,7 +33,7 @@ extension NGHTTP2Session {
   ///
   /// - Throws: ``NGHTTP2Error/Code/invalidState`` on a server session, or when the connection
   ///   has run out of stream ids (open a new connection).
-  package func submitRequest(
+  public func submitRequest(
     headers: NGHTTP2HeaderList,
     endStream: Bool = false
   ) throws(NGHTTP2Error) -> Int32 {
@@ -60,7 +60,7 @@ extension NGHTTP2Session {
   ///
   /// - Throws: ``NGHTTP2Error/Code/streamClosed`` if the stream is gone (drop the data);
   ///   ``NGHTTP2Error/Code/invalidState`` before the headers or after the end of the stream.
-  package func sendData(streamID: Int32, _ data: ByteBuffer, endStream: Bool) throws(NGHTTP2Error) {
+  public func sendData(streamID: Int32, _ data: ByteBuffer, endStream: Bool) throws(NGHTTP2Error) {
     let resume = try self.updateStream(streamID) { (stream) throws(NGHTTP2Error) in
       try stream.enqueue(data, endStream: endStream)
     }
@@ -76,7 +76,7 @@ extension NGHTTP2Session {
   ///   ``NGHTTP2Error/Code/invalidState`` before the headers (use
   ///   ``submitResponseHeaders(streamID:headers:endStream:)`` with `endStream: true` for a
   ///   trailers-only response) or after the end of the stream.
-  package func sendTrailers(streamID: Int32, headers: NGHTTP2HeaderList) throws(NGHTTP2Error) {
+  public func sendTrailers(streamID: Int32, headers: NGHTTP2HeaderList) throws(NGHTTP2Error) {
     let resume = try self.updateStream(streamID) { (stream) throws(NGHTTP2Error) in
       try stream.enqueueTrailers(headers)
     }
@@ -89,7 +89,7 @@ extension NGHTTP2Session {
   /// state is released, and the delegate told, when nghttp2 closes it.
   ///
   /// - Throws: ``NGHTTP2Error/Code/invalidState`` for stream id 0.
-  package func resetStream(streamID: Int32, errorCode: HTTP2ErrorCode) throws(NGHTTP2Error) {
+  public func resetStream(streamID: Int32, errorCode: HTTP2ErrorCode) throws(NGHTTP2Error) {
     let result = nghttp2_submit_rst_stream(
       self.session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode.rawValue)
     try Self.check(Int(result), while: "resetting stream \(streamID)")
@@ -97,7 +97,7 @@ extension NGHTTP2Session {
 
   /// Queues a PING. nghttp2 answers the peer's PINGs by itself; this is for keepalive: any
   /// bytes the peer sends afterwards (its ACK at the latest) show the connection is alive.
-  package func submitPing() throws(NGHTTP2Error) {
+  public func submitPing() throws(NGHTTP2Error) {
     let result = nghttp2_submit_ping(self.session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
     try Self.check(Int(result), while: "submitting PING")
   }

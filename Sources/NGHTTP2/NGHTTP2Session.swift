@@ -11,9 +11,9 @@ import NIOCore
 /// batching them is what makes the server fast.
 ///
 /// Confined to one event loop; not thread-safe and not `Sendable`.
-package final class NGHTTP2Session {
+public final class NGHTTP2Session {
   /// Which end of the connection a session plays.
-  package enum Role: Hashable, Sendable {
+  public enum Role: Hashable, Sendable {
     /// Accepts streams; sends its SETTINGS first thing.
     case server
     /// Opens streams; sends the connection preface and its SETTINGS first thing.
@@ -21,13 +21,13 @@ package final class NGHTTP2Session {
   }
 
   /// Which end of the connection this session plays.
-  package let role: Role
+  public let role: Role
 
   /// Receives the decoded events. The delegate must outlive the session; it is normally the
   /// connection handler that owns it. Held `unowned(unsafe)`, not `weak`: a weak reference gives
   /// the delegate a side table, which turns every retain and release of the connection handler
   /// on the hot path into the runtime's slow path.
-  package unowned(unsafe) var delegate: (any NGHTTP2SessionDelegate)?
+  public unowned(unsafe) var delegate: (any NGHTTP2SessionDelegate)?
 
   /// Set once in `init`; optional only because `self` must exist before nghttp2 can hold it.
   private var sessionPointer: OpaquePointer?
@@ -58,7 +58,7 @@ package final class NGHTTP2Session {
   /// Creates a session and queues its opening frames (client preface, SETTINGS, and a
   /// connection WINDOW_UPDATE when `settings` asks for a larger connection window), so the
   /// first ``drain(into:)`` returns them.
-  package init(role: Role, settings: NGHTTP2Settings = .defaults) {
+  public init(role: Role, settings: NGHTTP2Settings = .defaults) {
     self.role = role
     self.headerDecoder.sizeLimit = settings.maxHeaderListSize
 
@@ -99,33 +99,33 @@ package final class NGHTTP2Session {
   }
 
   /// True while nghttp2 still expects frames from the peer.
-  package var wantsRead: Bool {
+  public var wantsRead: Bool {
     nghttp2_session_want_read(self.session) != 0
   }
 
   /// True while nghttp2 has frames to send. When both this and ``wantsRead`` are false, the
   /// connection is done: close it.
-  package var wantsWrite: Bool {
+  public var wantsWrite: Bool {
     nghttp2_session_want_write(self.session) != 0
   }
 
   /// Body bytes queued on every stream and not yet taken by nghttp2: what waits for the next
   /// drain or, when the peer reads slowly, for its flow-control window.
-  package internal(set) var queuedBytes = 0
+  public internal(set) var queuedBytes = 0
 
   /// Body bytes queued on `streamID` and not yet taken by nghttp2 (0 for a stream without
   /// state).
-  package func queuedBytes(on streamID: Int32) -> Int {
+  public func queuedBytes(on streamID: Int32) -> Int {
     self.streams.update(streamID) { $0.queuedBytes } ?? 0
   }
 
   /// How many streams have state in this session (opened and not yet closed).
-  package var openStreamCount: Int {
+  public var openStreamCount: Int {
     self.streams.count
   }
 
   /// True while any stream is open: a graceful shutdown waits for this to turn false.
-  package var hasOpenStreams: Bool {
+  public var hasOpenStreams: Bool {
     !self.streams.isEmpty
   }
 
@@ -137,7 +137,7 @@ package final class NGHTTP2Session {
   ///   is not speaking HTTP/2 or floods the session; drain once more (nghttp2 may have queued a
   ///   GOAWAY), write the result and close. Protocol errors that nghttp2 answers with a GOAWAY
   ///   itself do not throw: ``wantsRead`` and ``wantsWrite`` tell the handler when to close.
-  package func receive(_ buffer: ByteBuffer) throws(NGHTTP2Error) {
+  public func receive(_ buffer: ByteBuffer) throws(NGHTTP2Error) {
     guard buffer.readableBytes > 0 else { return }
     let result = buffer.withUnsafeReadableBytes { bytes in
       self.inbound = (buffer, UnsafeRawPointer(bytes.baseAddress!))
@@ -169,7 +169,7 @@ package final class NGHTTP2Session {
   ///
   /// Data providers run here, and streams that finish sending close here, so the delegate may
   /// be called (``NGHTTP2SessionDelegate/didCloseStream(streamID:errorCode:)``).
-  package func drain(into buffer: inout ByteBuffer) throws(NGHTTP2Error) {
+  public func drain(into buffer: inout ByteBuffer) throws(NGHTTP2Error) {
     try self.driveNGHTTP2(while: "producing frames to send") {
       var total = 0
       while true {

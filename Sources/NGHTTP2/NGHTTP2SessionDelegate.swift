@@ -5,7 +5,7 @@ import NIOCore
 ///
 /// Methods may submit (headers, data, trailers, resets, GOAWAY) on the same session, but must
 /// not call `receive` or `drain` from inside an event: the session traps if they do.
-package protocol NGHTTP2SessionDelegate: AnyObject {
+public protocol NGHTTP2SessionDelegate: AnyObject {
   /// A complete header block arrived on `streamID`. `endStream` is true when the block also ends
   /// the peer's side of the stream (trailers, or a trailers-only response);
   /// ``didReceiveEndStream(streamID:)`` follows in that case.

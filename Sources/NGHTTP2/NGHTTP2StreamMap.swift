@@ -6,17 +6,17 @@
 /// with no hashing at all, where `Dictionary` runs SipHash on every lookup (about a fiftieth of
 /// the server's instructions per RPC went there). Linear probing, at most half full, and
 /// backward-shift deletion, so there are no tombstones.
-package struct NGHTTP2StreamMap<Value> {
+public struct NGHTTP2StreamMap<Value> {
   /// Stream ids; 0 marks an empty slot (stream 0 is the connection, never a stream).
   @usableFromInline var keys: [Int32]
   @usableFromInline var slots: [Value?]
   /// The number of values stored.
-  @inlinable package var count: Int { self.storedCount }
+  @inlinable public var count: Int { self.storedCount }
   @usableFromInline var storedCount = 0
 
   /// An empty map.
   @inlinable
-  package init() {
+  public init() {
     self.keys = Array(repeating: 0, count: Self.initialCapacity)
     self.slots = Array(repeating: nil, count: Self.initialCapacity)
   }
@@ -24,11 +24,11 @@ package struct NGHTTP2StreamMap<Value> {
   @inlinable static var initialCapacity: Int { 16 }
 
   /// True when no value is stored.
-  @inlinable package var isEmpty: Bool { self.count == 0 }
+  @inlinable public var isEmpty: Bool { self.count == 0 }
 
   /// The value for `streamID`; assigning `nil` removes it.
   @inlinable
-  package subscript(streamID: Int32) -> Value? {
+  public subscript(streamID: Int32) -> Value? {
     get {
       self.find(streamID).map { self.slots[$0] } ?? nil
     }
@@ -43,7 +43,7 @@ package struct NGHTTP2StreamMap<Value> {
 
   /// Changes the value for `streamID` in place; nil, without calling `body`, when there is none.
   @inlinable
-  package mutating func update<Result, Failure: Error>(
+  public mutating func update<Result, Failure: Error>(
     _ streamID: Int32,
     _ body: (inout Value) throws(Failure) -> Result
   ) throws(Failure) -> Result? {
@@ -53,7 +53,7 @@ package struct NGHTTP2StreamMap<Value> {
 
   /// Removes and returns the value for `streamID`.
   @inlinable @discardableResult
-  package mutating func removeValue(forKey streamID: Int32) -> Value? {
+  public mutating func removeValue(forKey streamID: Int32) -> Value? {
     guard var slot = self.find(streamID) else { return nil }
     let removed = self.slots[slot].take()
     self.keys[slot] = 0
@@ -78,7 +78,7 @@ package struct NGHTTP2StreamMap<Value> {
 
   /// Removes every value, keeping the storage.
   @inlinable
-  package mutating func removeAll() {
+  public mutating func removeAll() {
     for slot in self.keys.indices where self.keys[slot] != 0 {
       self.keys[slot] = 0
       self.slots[slot] = nil
@@ -87,7 +87,7 @@ package struct NGHTTP2StreamMap<Value> {
   }
 
   /// The stored values, in no particular order.
-  @inlinable package var values: [Value] {
+  @inlinable public var values: [Value] {
     self.slots.compactMap { $0 }
   }
 

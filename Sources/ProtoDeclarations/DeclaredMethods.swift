@@ -4,22 +4,22 @@ import SwiftProtobuf
 /// The RPC methods a set of proto files declares: what a server checks its registrations
 /// against (`GRPCServerRuntime` adds the check), and where a client takes method names and types
 /// from, so neither can disagree with the protos.
-package struct DeclaredMethods: Sendable {
+public struct DeclaredMethods: Sendable {
   /// One method as a proto declares it.
-  package struct Declaration: Sendable {
+  public struct Declaration: Sendable {
     /// Service, name and streaming type.
-    package var method: GRPCMethod
+    public var method: GRPCMethod
     /// The fully qualified request message (`proto.Message`).
-    package var request: String
+    public var request: String
     /// The fully qualified response message.
-    package var response: String
+    public var response: String
   }
 
   private let declarations: [Declaration]
 
   /// The methods of every service in `fileDescriptorSet` (as `protoc --descriptor_set_out`
   /// writes it), in declaration order.
-  package init(_ fileDescriptorSet: Google_Protobuf_FileDescriptorSet) {
+  public init(_ fileDescriptorSet: Google_Protobuf_FileDescriptorSet) {
     var declarations: [Declaration] = []
     for file in fileDescriptorSet.file {
       let prefix = file.package.isEmpty ? "" : file.package + "."
@@ -40,17 +40,17 @@ package struct DeclaredMethods: Sendable {
   }
 
   /// The declared methods of `service`, in declaration order.
-  package func methods(of service: String) -> [GRPCMethod] {
+  public func methods(of service: String) -> [GRPCMethod] {
     self.declarations.map(\.method).filter { $0.service == service }
   }
 
   /// The declaration of method `name` of `service`, if there is one.
-  package func declaration(of name: String, in service: String) -> Declaration? {
+  public func declaration(of name: String, in service: String) -> Declaration? {
     self.declarations.first { $0.method.service == service && $0.method.method == name }
   }
 
   /// The declared method `name` of `service`.
-  package func method(
+  public func method(
     _ name: String, of service: String
   ) throws(DeclaredMethodsError)
     -> GRPCMethod
@@ -62,7 +62,7 @@ package struct DeclaredMethods: Sendable {
   }
 
   /// The error for a method `service` does not declare, naming those it does.
-  package func undeclared(service: String, method: String) -> DeclaredMethodsError {
+  public func undeclared(service: String, method: String) -> DeclaredMethodsError {
     let known = self.methods(of: service).map(\.method)
     return DeclaredMethodsError(
       known.isEmpty
@@ -77,12 +77,12 @@ package struct DeclaredMethods: Sendable {
 }
 
 /// A registration that does not match the protos; the message says which and how.
-package struct DeclaredMethodsError: Error, CustomStringConvertible {
+public struct DeclaredMethodsError: Error, CustomStringConvertible {
   /// What does not match.
-  package let description: String
+  public let description: String
 
   /// An error that says `description`.
-  package init(_ description: String) {
+  public init(_ description: String) {
     self.description = description
   }
 }

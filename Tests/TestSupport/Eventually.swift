@@ -1,7 +1,7 @@
 /// Polls `condition` every few milliseconds until it holds or `timeout` passes; returns whether
 /// it held. For state the server updates just after a client sees the effect (metrics of a call
 /// the client abandoned, a drain that has begun).
-package func eventually(
+public func eventually(
   within timeout: Duration = .seconds(3),
   every interval: Duration = .milliseconds(10),
   _ condition: () throws -> Bool

@@ -2,16 +2,16 @@ import NIOCore
 import NIOPosix
 
 /// One HTTP/1.1 response as read off the wire.
-package struct HTTP1TestResponse: Sendable {
+public struct HTTP1TestResponse: Sendable {
   /// The status code of the status line.
-  package var status: Int
+  public var status: Int
   /// The header fields in the order received, names as sent.
-  package var headers: [(name: String, value: String)]
+  public var headers: [(name: String, value: String)]
   /// The body, decoded as UTF-8.
-  package var body: String
+  public var body: String
 
   /// The value of the first header named `name` (compared case-insensitively), if any.
-  package func header(_ name: String) -> String? {
+  public func header(_ name: String) -> String? {
     self.headers.first { $0.name.lowercased() == name.lowercased() }?.value
   }
 }
@@ -19,10 +19,10 @@ package struct HTTP1TestResponse: Sendable {
 /// A deliberately small HTTP/1.1 client: one request per connection (`Connection: close`), the
 /// response read until the server closes, parsed by hand. Independent of the server's own HTTP
 /// code (NIOHTTP1), so it checks the bytes a scraper or probe would see.
-package enum HTTP1TestClient {
+public enum HTTP1TestClient {
   /// Sends one request and returns the parsed response; throws if no complete response arrives
   /// within `timeout`.
-  package static func request(
+  public static func request(
     _ method: String,
     _ path: String,
     host: String,
@@ -79,7 +79,7 @@ package enum HTTP1TestClient {
   }
 
   /// Parses a complete response; the body is cut to `Content-Length` when the header is present.
-  package static func parse(_ buffer: ByteBuffer) throws -> HTTP1TestResponse {
+  public static func parse(_ buffer: ByteBuffer) throws -> HTTP1TestResponse {
     let bytes = Array(buffer.readableBytesView)
     let separator = Array("\r\n\r\n".utf8)
     guard let end = bytes.firstRange(of: separator) else {
@@ -115,11 +115,11 @@ package enum HTTP1TestClient {
 }
 
 /// A response that could not be read as HTTP/1.1.
-package struct HTTP1TestClientError: Error, CustomStringConvertible {
+public struct HTTP1TestClientError: Error, CustomStringConvertible {
   /// What was wrong.
-  package var message: String
+  public var message: String
   /// The message.
-  package var description: String { self.message }
+  public var description: String { self.message }
 }
 
 /// Collects everything the server sends until it closes the connection.

@@ -3,26 +3,26 @@
 ///
 /// Series keys are normalized: `name{a="1",b="2"}` with labels sorted by name (just `name` when
 /// there are none), label values escaped as the format escapes them.
-package struct ParsedExposition: Sendable {
+public struct ParsedExposition: Sendable {
   /// One sample line.
-  package struct Sample: Sendable, Equatable {
+  public struct Sample: Sendable, Equatable {
     /// The sample's metric name (`grpc_server_handled_total`, `..._bucket`, ...).
-    package var name: String
+    public var name: String
     /// Its labels, unescaped.
-    package var labels: [String: String]
+    public var labels: [String: String]
     /// Its value.
-    package var value: Double
+    public var value: Double
   }
 
   /// Every sample, keyed by its normalized series.
-  package private(set) var samples: [String: Sample] = [:]
+  public private(set) var samples: [String: Sample] = [:]
   /// `# TYPE` of each family.
-  package private(set) var types: [String: String] = [:]
+  public private(set) var types: [String: String] = [:]
   /// `# HELP` of each family.
-  package private(set) var helps: [String: String] = [:]
+  public private(set) var helps: [String: String] = [:]
 
   /// Parses exposition text; throws on a malformed or duplicated sample line.
-  package init(_ text: String) throws {
+  public init(_ text: String) throws {
     for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
       if line.hasPrefix("# TYPE ") || line.hasPrefix("# HELP ") {
         let parts = line.dropFirst(7).split(separator: " ", maxSplits: 1)
@@ -46,19 +46,19 @@ package struct ParsedExposition: Sendable {
   }
 
   /// The normalized key of a series.
-  package static func key(_ name: String, _ labels: [String: String] = [:]) -> String {
+  public static func key(_ name: String, _ labels: [String: String] = [:]) -> String {
     guard !labels.isEmpty else { return name }
     let rendered = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(escape($0.value))\"" }
     return name + "{" + rendered.joined(separator: ",") + "}"
   }
 
   /// The value of one series; `nil` when the exposition lacks it.
-  package func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+  public func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
     self.samples[Self.key(name, labels)]?.value
   }
 
   /// Every sample with this metric name.
-  package func samples(named name: String) -> [Sample] {
+  public func samples(named name: String) -> [Sample] {
     self.samples.values.filter { $0.name == name }
   }
 
@@ -128,11 +128,11 @@ package struct ParsedExposition: Sendable {
 }
 
 /// A line of exposition text that could not be read.
-package struct ExpositionParseError: Error, CustomStringConvertible {
+public struct ExpositionParseError: Error, CustomStringConvertible {
   /// The line.
-  package var line: String
+  public var line: String
   /// What was wrong with it.
-  package var reason: String
+  public var reason: String
   /// Both.
-  package var description: String { "\(self.reason): \(self.line)" }
+  public var description: String { "\(self.reason): \(self.line)" }
 }

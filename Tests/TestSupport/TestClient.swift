@@ -5,15 +5,15 @@ import NIOCore
 
 /// An ``EchoGateway`` on 127.0.0.1 and an ephemeral port, pointed at a server, for tests that
 /// talk to it over sockets.
-package struct TestClient: Sendable {
+public struct TestClient: Sendable {
   /// The running gateway.
-  package let gateway: EchoGateway
+  public let gateway: EchoGateway
   /// The port its HTTP server listens on (loopback).
-  package let port: Int
+  public let port: Int
 
   /// Starts a gateway calling `127.0.0.1:serverPort` (and any `otherServerPorts`, round
   /// robin); `configure` adjusts the defaults (the listening address is always loopback, port 0).
-  package static func start(
+  public static func start(
     serverPort: Int,
     otherServerPorts: [Int] = [],
     _ configure: (inout EchoGatewayConfiguration) -> Void = { _ in }
@@ -39,7 +39,7 @@ package struct TestClient: Sendable {
   }
 
   /// Runs `body` against a fresh gateway and always shuts it down afterwards.
-  package static func with<T: Sendable>(
+  public static func with<T: Sendable>(
     serverPort: Int,
     otherServerPorts: [Int] = [],
     _ configure: (inout EchoGatewayConfiguration) -> Void = { _ in },
@@ -58,14 +58,14 @@ package struct TestClient: Sendable {
   }
 
   /// Sends `GET path` to the gateway.
-  package func get(
+  public func get(
     _ path: String, headers: [(String, String)] = []
   ) async throws -> HTTP1TestResponse {
     try await self.request("GET", path, headers: headers)
   }
 
   /// Sends one HTTP/1.1 request to the gateway.
-  package func request(
+  public func request(
     _ method: String,
     _ path: String,
     headers: [(String, String)] = [],
@@ -78,7 +78,7 @@ package struct TestClient: Sendable {
   }
 
   /// The gateway's registry, parsed.
-  package func exposition() throws -> ParsedExposition {
+  public func exposition() throws -> ParsedExposition {
     try ParsedExposition(self.gateway.registry.emitToString())
   }
 }

@@ -3,17 +3,17 @@ import Logging
 import NIOCore
 
 /// An ``EchoServer`` on 127.0.0.1 and an ephemeral port, for tests that talk to it over sockets.
-package struct TestServer: Sendable {
+public struct TestServer: Sendable {
   /// The running server.
-  package let server: EchoServer
+  public let server: EchoServer
   /// The address it listens on; always loopback.
-  package let host: String
+  public let host: String
   /// The port it listens on.
-  package let port: Int
+  public let port: Int
 
   /// Starts a server; `configure` adjusts the defaults (the address is always loopback, port 0).
   /// `reusingPort` restarts on the port an earlier test server was given, for recovery tests.
-  package static func start(
+  public static func start(
     isolation: isolated (any Actor)? = #isolation,
     reusingPort: Int = 0,
     _ configure: (inout EchoServerConfiguration) -> Void = { _ in }
@@ -37,7 +37,7 @@ package struct TestServer: Sendable {
   }
 
   /// Runs `body` against a fresh server and always shuts the server down afterwards.
-  package static func with<T>(
+  public static func with<T>(
     isolation: isolated (any Actor)? = #isolation,
     _ configure: (inout EchoServerConfiguration) -> Void = { _ in },
     _ body: (TestServer) async throws -> sending T
@@ -54,12 +54,12 @@ package struct TestServer: Sendable {
   }
 
   /// The registry's exposition as the server renders it internally, parsed for exact lookups.
-  package func exposition() throws -> ParsedExposition {
+  public func exposition() throws -> ParsedExposition {
     try ParsedExposition(self.server.registry.emitToString())
   }
 
   /// Sends `GET path` over HTTP/1.1 to this server's gRPC port.
-  package func get(
+  public func get(
     _ path: String,
     headers: [(String, String)] = [],
     timeout: Duration = .seconds(5)
@@ -70,7 +70,7 @@ package struct TestServer: Sendable {
 }
 
 /// Failures of the test harness itself.
-package enum TestServerError: Error {
+public enum TestServerError: Error {
   /// The bound address had no port.
   case noPort
 }

@@ -1,19 +1,19 @@
 /// An operation in a test that did not finish in the time it was given.
-package struct TestTimeoutError: Error, CustomStringConvertible {
+public struct TestTimeoutError: Error, CustomStringConvertible {
   /// What was being waited for.
-  package var operation: String
+  public var operation: String
   /// How long it was given.
-  package var timeout: Duration
+  public var timeout: Duration
 
   /// "`operation` did not finish within `timeout`".
-  package var description: String {
+  public var description: String {
     "\(self.operation) did not finish within \(self.timeout)"
   }
 }
 
 /// Runs `body`, cancelling it and throwing ``TestTimeoutError`` if it takes longer than
 /// `timeout`, so that a hung peer fails one test instead of stalling the whole run.
-package func withTimeout<T: Sendable>(
+public func withTimeout<T: Sendable>(
   _ timeout: Duration,
   _ operation: String = "operation",
   _ body: @escaping @Sendable () async throws -> T
