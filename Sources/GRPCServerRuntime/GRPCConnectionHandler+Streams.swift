@@ -30,7 +30,7 @@ extension GRPCConnectionHandler {
       responseEncoding: request.responseEncoding(enabled: self.configuration.messageEncodings),
       connection: self,
       peer: self.peer,
-      eventLoop: context.eventLoop,
+      eventLoop: self.eventLoop,
       startTime: self.lifecycle.lastRead,
       dispatch: CallDispatch(route.handler),
       deframer: GRPCMessageDeframer(

@@ -17,7 +17,12 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   let router: RPCRouter
   let configuration: ServerRuntimeConfiguration
   let logger: Logger
+  /// The connection's event loop, kept here: asking the context for it on every read costs
+  /// reference counting on the hot path. Its clock is the one the lifecycle runs on.
+  let eventLoop: any EventLoop
   let io: NGHTTP2ChannelIO
+  /// The connection's HTTP/2 state (``io``'s session, kept here to spare a hop per use).
+  let session: NGHTTP2Session
   var lifecycle: ServerConnectionLifecycle
   var calls = NGHTTP2StreamMap<ServerCall>()
   /// Calls waiting, through ``ServerCall/whenReady(_:)``, for their unread replies to drain.
@@ -41,13 +46,17 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   /// and shared by its calls, so the common case allocates nothing.
   let plainResponseHeaders: NGHTTP2HeaderList
 
-  init(router: RPCRouter, configuration: ServerRuntimeConfiguration, logger: Logger) {
+  init(
+    router: RPCRouter, configuration: ServerRuntimeConfiguration, logger: Logger,
+    eventLoop: any EventLoop
+  ) {
     self.router = router
     self.configuration = configuration
     self.logger = logger
-    self.io = NGHTTP2ChannelIO(
-      session: NGHTTP2Session(role: .server, settings: configuration.http2Settings))
-    self.lifecycle = ServerConnectionLifecycle(configuration: configuration, now: .now())
+    self.eventLoop = eventLoop
+    self.session = NGHTTP2Session(role: .server, settings: configuration.http2Settings)
+    self.io = NGHTTP2ChannelIO(session: self.session)
+    self.lifecycle = ServerConnectionLifecycle(configuration: configuration, now: eventLoop.now)
     self.plainResponseHeaders = [
       (":status", "200"),
       ("content-type", GRPCContentType.responseHeaderValue),
@@ -55,7 +64,6 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     ]
   }
 
-  var session: NGHTTP2Session { self.io.session }
   var context: ChannelHandlerContext? { self.io.context }
 
   // MARK: Channel events
@@ -65,7 +73,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     self.peer = context.remoteAddress.map { "\($0)" } ?? "?"
     self.io.attach(to: context, delegate: self)
     self.lifecycle = ServerConnectionLifecycle(
-      configuration: self.configuration, now: context.eventLoop.now)
+      configuration: self.configuration, now: self.eventLoop.now)
     self.io.flush()  // The server's SETTINGS go out at once; some clients wait for them.
     self.scheduleIdleCheck(at: self.lifecycle.firstIdleCheck)
     if let interval = self.lifecycle.keepaliveInterval {
@@ -90,7 +98,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-    switch self.lifecycle.bytesArrived(at: context.eventLoop.now) {
+    switch self.lifecycle.bytesArrived(at: self.eventLoop.now) {
     case .receive:
       break
     case .drop(let extendLinger):

@@ -82,9 +82,10 @@ public final class MultiplexedServer: Sendable {
       prefaceTimeout: self.configuration.prefaceTimeout,
       http1Limits: self.configuration.http1,
       http1Router: self.http1Router
-    ) {
+    ) { eventLoop in
       GRPCConnectionHandler(
-        router: self.router, configuration: self.configuration, logger: self.logger)
+        router: self.router, configuration: self.configuration, logger: self.logger,
+        eventLoop: eventLoop)
     }
   }
 }

@@ -14,7 +14,7 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
   typealias InboundIn = ByteBuffer
   typealias InboundOut = ByteBuffer
 
-  private let makeGRPCHandler: () -> GRPCConnectionHandler
+  private let makeGRPCHandler: (any EventLoop) -> GRPCConnectionHandler
   private let http1Router: HTTP1Router
   private let prefaceTimeout: TimeAmount
   private let http1Limits: HTTP1ConnectionLimits
@@ -29,7 +29,7 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
     prefaceTimeout: TimeAmount,
     http1Limits: HTTP1ConnectionLimits,
     http1Router: HTTP1Router,
-    makeGRPCHandler: @escaping () -> GRPCConnectionHandler
+    makeGRPCHandler: @escaping (any EventLoop) -> GRPCConnectionHandler
   ) {
     self.prefaceTimeout = prefaceTimeout
     self.http1Limits = http1Limits
@@ -62,8 +62,9 @@ final class ProtocolSniffingHandler: ChannelInboundHandler, RemovableChannelHand
     case .needMoreBytes:
       return
     case .http2:
+      let eventLoop = context.eventLoop
       self.become(context: context) { pipeline in
-        try pipeline.addHandler(self.makeGRPCHandler())
+        try pipeline.addHandler(self.makeGRPCHandler(eventLoop))
       }
     case .http1:
       self.become(context: context) { pipeline in

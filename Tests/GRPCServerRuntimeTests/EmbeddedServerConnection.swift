@@ -40,7 +40,8 @@ final class EmbeddedServerConnection {
       ],
       interceptors: interceptors)
     let handler = GRPCConnectionHandler(
-      router: router, configuration: configuration, logger: Logger(label: "test"))
+      router: router, configuration: configuration, logger: Logger(label: "test"),
+      eventLoop: self.channel.eventLoop)
     // As on the server, the handler joins a connected channel (after protocol sniffing).
     let client = try SocketAddress(ipAddress: "127.0.0.1", port: 50051)
     self.channel.remoteAddress = client
