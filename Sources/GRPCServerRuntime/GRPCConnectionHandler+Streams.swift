@@ -214,7 +214,7 @@ extension GRPCConnectionHandler {
   }
 
   /// Runs the ``ServerCall/whenReady(_:)`` handlers of calls whose replies have drained; what
-  /// they send goes out with the next flush, scheduled by `outputQueued`.
+  /// they send goes out with the next flush, which ``NGHTTP2ChannelIO/outputQueued()`` schedules.
   func resumeReadyCalls() {
     var waiting: [ServerCall] = []
     swap(&waiting, &self.callsAwaitingReady)
