@@ -55,7 +55,7 @@ struct Serve: AsyncParsableCommand {
       """)
   var resolveInterval = EchoGatewayConfiguration.defaults.channel.resolveInterval?.seconds ?? 0
 
-  @Option(help: "Event-loop threads.")
+  @Option(help: "Event-loop threads; the default is one per core this process may use.")
   var threads = EchoGatewayConfiguration.defaults.eventLoopThreads
 
   @Option(help: "Prometheus URL linked from the page.")

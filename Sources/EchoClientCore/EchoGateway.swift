@@ -88,7 +88,10 @@ public final class EchoGateway: Sendable {
     }
     self.logger.info(
       "EchoClient listening",
-      metadata: ["address": "\(address)", "server": "\(self.configuration.channel.authority)"])
+      metadata: [
+        "address": "\(address)", "server": "\(self.configuration.channel.authority)",
+        "threads": "\(self.configuration.eventLoopThreads)",
+      ])
     return address
   }
 

@@ -11,7 +11,8 @@ public struct EchoGatewayConfiguration: Sendable {
   public var port: Int
   /// The gRPC server and how calls to it behave.
   public var channel: GRPCChannelConfiguration
-  /// Event-loop threads shared by HTTP connections and gRPC connections.
+  /// Event-loop threads shared by HTTP connections and gRPC connections: by default one per
+  /// core the process may use (``UsableCores``).
   public var eventLoopThreads: Int
   /// The longest message `/echo` forwards, in UTF-8 bytes; longer ones get 413.
   public var maxMessageBytes: Int
@@ -31,8 +32,8 @@ public struct EchoGatewayConfiguration: Sendable {
   /// The lowest log level written.
   public var logLevel: Logger.Level
 
-  /// Port 8081 on all interfaces, the server at 127.0.0.1:8080 with a 5 s deadline, one event
-  /// loop, 16 KiB messages, 64 KiB targets in heads of up to 80 KiB (HTTP/1.1 limits otherwise
+  /// Port 8081 on all interfaces, the server at 127.0.0.1:8080 with a 5 s deadline, an event
+  /// loop per usable core, 16 KiB messages, 64 KiB targets in heads of up to 80 KiB (HTTP/1.1 limits otherwise
   /// ``HTTP1ConnectionLimits/defaults``), 10,000 connections, Prometheus and Grafana on
   /// localhost's usual ports.
   public static var defaults: EchoGatewayConfiguration {
@@ -42,7 +43,7 @@ public struct EchoGatewayConfiguration: Sendable {
       host: "0.0.0.0",
       port: 8081,
       channel: GRPCChannelConfiguration(host: "127.0.0.1", port: 8080),
-      eventLoopThreads: 1,
+      eventLoopThreads: UsableCores.count,
       maxMessageBytes: 16 * 1024,
       maxURILength: 64 * 1024,
       http1: http1,

@@ -37,7 +37,7 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Port for gRPC and /metrics (default: $GRPC_SERVER_PORT or 8080).")
   var port: Int?
 
-  @Option(help: "Event-loop threads.")
+  @Option(help: "Event-loop threads; the default is one per core this process may use.")
   var threads = EchoServerConfiguration.defaults.eventLoopThreads
 
   @Option(help: "Seconds to wait for in-flight RPCs on SIGTERM/SIGINT.")

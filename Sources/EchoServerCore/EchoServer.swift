@@ -64,7 +64,11 @@ public final class EchoServer: Sendable {
   public func start() async throws -> SocketAddress {
     let address = try await self.server.start(
       host: self.configuration.host, port: self.configuration.port)
-    self.logger.info("EchoServer listening", metadata: ["address": "\(address)"])
+    self.logger.info(
+      "EchoServer listening",
+      metadata: [
+        "address": "\(address)", "threads": "\(self.configuration.eventLoopThreads)",
+      ])
     return address
   }
 

@@ -1,4 +1,5 @@
 import GRPCServerRuntime
+import HTTP1Serving
 import Logging
 
 /// Everything the echo server can be told, from flags or the original's environment variables.
@@ -7,7 +8,7 @@ public struct EchoServerConfiguration: Sendable {
   public var host: String
   /// The port for gRPC and `/metrics` alike (0 picks a free one).
   public var port: Int
-  /// Event-loop threads; one serves a 2-core machine best (README, Performance).
+  /// Event-loop threads: by default one per core the process may use (``UsableCores``).
   public var eventLoopThreads: Int
   /// How long a shutdown waits for in-flight RPCs before closing their connections.
   public var gracePeriod: Duration
@@ -16,10 +17,11 @@ public struct EchoServerConfiguration: Sendable {
   /// The lowest log level written.
   public var logLevel: Logger.Level
 
-  /// Port 8080 on all interfaces, one event loop, 10 s grace, runtime defaults, `info` logs.
+  /// Port 8080 on all interfaces, an event loop per usable core, 10 s grace, runtime defaults,
+  /// `info` logs.
   public static var defaults: EchoServerConfiguration {
     EchoServerConfiguration(
-      host: "0.0.0.0", port: 8080, eventLoopThreads: 1, gracePeriod: .seconds(10),
+      host: "0.0.0.0", port: 8080, eventLoopThreads: UsableCores.count, gracePeriod: .seconds(10),
       runtime: .defaults, logLevel: .info)
   }
 

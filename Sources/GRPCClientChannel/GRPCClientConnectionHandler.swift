@@ -30,8 +30,8 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
   private let authority: String
   private let logger: Logger
   private let events: Events
+  /// Its session's streams carry their calls as attachments: no stream table of its own.
   private let io: NGHTTP2ChannelIO
-  private var calls = NGHTTP2StreamMap<ClientCall>()
   /// After GOAWAY (or a shutdown), the connection closes once its last call ends.
   private(set) var isGoingAway = false
   private var hasServerSettings = false
@@ -75,7 +75,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
       let streamID = try self.session.submitRequest(
         headers: NGHTTP2HeaderList(headers), endStream: false)
       try self.session.sendData(streamID: streamID, framed, endStream: true)
-      self.calls[streamID] = call
+      self.session.attach(call, to: streamID)
       call.attach(streamID: streamID, connection: self)
     } catch {
       call.finish(
@@ -88,7 +88,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
 
   /// Cancels a stream (RST_STREAM CANCEL); its call has already been finished by the caller.
   func reset(streamID: Int32) {
-    self.calls.removeValue(forKey: streamID)
+    self.session.detach(from: streamID)
     do {
       try self.session.resetStream(streamID: streamID, errorCode: .cancel)
     } catch {
@@ -141,9 +141,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
   }
 
   func channelInactive(context: ChannelHandlerContext) {
-    let calls = self.calls.values
-    self.calls.removeAll()
-    for call in calls {
+    for call in self.session.detachAll().map(Self.call) {
       call.finish(
         GRPCStatus(code: .unavailable, message: "the connection to \(self.peer) was lost"),
         message: nil, peer: self.peer)
@@ -162,7 +160,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
   /// A connection going away closes at the next flush once its last call has ended; events
   /// come from inside nghttp2, where flushing is not allowed, so the flush is queued.
   private func closeIfDone() {
-    if self.isGoingAway && self.calls.isEmpty {
+    if self.isGoingAway && !self.session.hasOpenStreams {
       self.io.outputQueued()
     }
   }
@@ -172,7 +170,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
 
 extension GRPCClientConnectionHandler: NGHTTP2ChannelIODelegate {
   func channelIODidFlush(sessionFinished: Bool) {
-    if sessionFinished || (self.isGoingAway && self.calls.isEmpty) {
+    if sessionFinished || (self.isGoingAway && !self.session.hasOpenStreams) {
       self.io.context?.close(promise: nil)
     }
   }
@@ -183,19 +181,23 @@ extension GRPCClientConnectionHandler: NGHTTP2ChannelIODelegate {
   }
 
   func didReceiveHeaders(streamID: Int32, headers: NGHTTP2HeaderBlock, endStream: Bool) {
-    self.calls[streamID]?.reader.receive(headers)
+    self.call(on: streamID)?.reader.receive(headers)
   }
 
   func didReceiveData(streamID: Int32, data: ByteBuffer) {
-    self.calls[streamID]?.reader.receive(data)
+    self.call(on: streamID)?.reader.receive(data)
   }
 
   func didReceiveEndStream(streamID: Int32) {
     // The call ends when the stream closes, which follows in the same read.
   }
 
-  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode) {
-    guard let call = self.calls.removeValue(forKey: streamID) else { return }
+  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode, attachment: AnyObject?) {
+    guard let attachment else {
+      self.closeIfDone()  // A stream whose call was reset.
+      return
+    }
+    let call = Self.call(attachment)
     if call.takeRetry(afterClose: errorCode) {
       self.events.refused(call)
     } else {
@@ -214,6 +216,16 @@ extension GRPCClientConnectionHandler: NGHTTP2ChannelIODelegate {
     guard !self.hasServerSettings else { return }
     self.hasServerSettings = true
     self.events.ready(self)
+  }
+
+  /// The call on an open stream.
+  private func call(on streamID: Int32) -> ClientCall? {
+    self.session.attachment(of: streamID).map(Self.call)
+  }
+
+  /// A stream's attachment as the call it is: only calls are attached to this session's streams.
+  private static func call(_ attachment: AnyObject) -> ClientCall {
+    unsafeDowncast(attachment, to: ClientCall.self)
   }
 }
 

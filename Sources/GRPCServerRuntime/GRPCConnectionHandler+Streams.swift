@@ -37,7 +37,7 @@ extension GRPCConnectionHandler {
         maxMessageSize: self.configuration.maxReceiveMessageSize,
         encoding: request.encoding ?? .identity)
     )
-    self.calls[streamID] = call
+    self.session.attach(call, to: streamID)
     route.observer.started(call)
 
     if let status = request.grpcRejection(for: route, enabled: self.configuration.messageEncodings)
@@ -50,7 +50,7 @@ extension GRPCConnectionHandler {
   }
 
   func didReceiveData(streamID: Int32, data: ByteBuffer) {
-    guard let call = self.calls[streamID], !call.isFinished else { return }
+    guard let call = self.call(on: streamID), !call.isFinished else { return }
     call.deframer.append(data)
     do {
       while let message = try call.deframer.next() {
@@ -64,12 +64,14 @@ extension GRPCConnectionHandler {
   }
 
   func didReceiveEndStream(streamID: Int32) {
-    guard let call = self.calls[streamID], !call.isFinished else { return }
+    guard let call = self.call(on: streamID), !call.isFinished else { return }
     self.endOfRequests(call)
   }
 
-  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode) {
-    guard let call = self.calls.removeValue(forKey: streamID) else { return }
+  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode, attachment: AnyObject?) {
+    // Streams rejected before a call was made (malformed, or refused at the HTTP level) have none.
+    guard let attachment else { return }
+    let call = Self.call(attachment)
     if !call.isFinished {
       call.markCancelled()
       call.dispatch.cancel(call)
@@ -81,6 +83,16 @@ extension GRPCConnectionHandler {
   }
 
   func didReceiveSettings() {}
+
+  /// The call on an open stream.
+  private func call(on streamID: Int32) -> ServerCall? {
+    self.session.attachment(of: streamID).map(Self.call)
+  }
+
+  /// A stream's attachment as the call it is: only calls are attached to this session's streams.
+  static func call(_ attachment: AnyObject) -> ServerCall {
+    unsafeDowncast(attachment, to: ServerCall.self)
+  }
 
   /// The route for a request, remembering the last one: a connection's requests mostly repeat
   /// one path, so this is usually a byte comparison instead of making a String and hashing it.
@@ -140,8 +152,8 @@ extension GRPCConnectionHandler {
     guard let context = self.context else { return }
     let now = context.eventLoop.now
     var next: NIODeadline?
-    for call in self.calls.values where !call.isFinished {
-      guard let deadline = call.deadline else { continue }
+    for call in self.session.attachments.map(Self.call) {
+      guard !call.isFinished, let deadline = call.deadline else { continue }
       if deadline <= now {
         self.fail(call, GRPCStatus(code: .deadlineExceeded, message: "deadline exceeded"))
       } else {
@@ -204,8 +216,7 @@ extension GRPCConnectionHandler {
   }
 
   func cancelAllCalls() {
-    let calls = self.calls.values
-    self.calls.removeAll()
+    let calls = self.session.detachAll().map(Self.call)
     self.callsAwaitingReady.removeAll()
     for call in calls where !call.isFinished {
       call.markCancelled()

@@ -21,10 +21,10 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
   /// reference counting on the hot path. Its clock is the one the lifecycle runs on.
   let eventLoop: any EventLoop
   let io: NGHTTP2ChannelIO
-  /// The connection's HTTP/2 state (``io``'s session, kept here to spare a hop per use).
+  /// The connection's HTTP/2 state (``io``'s session, kept here to spare a hop per use). Its
+  /// streams carry their calls as attachments: the connection keeps no stream table of its own.
   let session: NGHTTP2Session
   var lifecycle: ServerConnectionLifecycle
-  var calls = NGHTTP2StreamMap<ServerCall>()
   /// Calls waiting, through ``ServerCall/whenReady(_:)``, for their unread replies to drain.
   var callsAwaitingReady: [ServerCall] = []
   var lastRoute: (path: String, route: RPCRouter.Route)?
@@ -190,7 +190,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
   private func checkIdle() {
     guard let context = self.context else { return }
-    switch self.lifecycle.idleCheck(at: context.eventLoop.now, hasOpenCalls: !self.calls.isEmpty)
+    switch self.lifecycle.idleCheck(
+      at: context.eventLoop.now, hasOpenCalls: self.session.hasOpenStreams)
     {
     case .goAway:
       self.logger.debug("closing idle HTTP/2 connection")

@@ -54,7 +54,8 @@ extension NGHTTP2Session {
   func closeStream(_ streamID: Int32, errorCode: HTTP2ErrorCode) {
     guard let stream = self.streams.removeValue(forKey: streamID) else { return }
     self.queuedBytes -= stream.queuedBytes
-    self.delegate?.didCloseStream(streamID: streamID, errorCode: errorCode)
+    self.delegate?.didCloseStream(
+      streamID: streamID, errorCode: errorCode, attachment: stream.attachment)
   }
 
   /// A request's HEADERS that never left (the server sent GOAWAY first, or the stream ids ran

@@ -124,6 +124,40 @@ public final class NGHTTP2Session {
     self.streams.count
   }
 
+  /// Keeps `object` (the delegate's call, say) with the open stream `streamID` until the stream
+  /// closes, when ``NGHTTP2SessionDelegate/didCloseStream(streamID:errorCode:attachment:)``
+  /// hands it back: the connection needs no stream table of its own. Ignored when the stream
+  /// has no state.
+  public func attach(_ object: AnyObject, to streamID: Int32) {
+    self.streams.update(streamID) { $0.attachment = object }
+  }
+
+  /// The object attached to `streamID`, if the stream is open and has one.
+  public func attachment(of streamID: Int32) -> AnyObject? {
+    self.streams.update(streamID) { $0.attachment } ?? nil
+  }
+
+  /// Lets go of the object attached to `streamID` (its call ended early); the stream itself
+  /// stays until it closes.
+  public func detach(from streamID: Int32) {
+    self.streams.update(streamID) { $0.attachment = nil }
+  }
+
+  /// The objects attached to the open streams, in no particular order.
+  public var attachments: [AnyObject] {
+    self.streams.values.compactMap(\.attachment)
+  }
+
+  /// Lets go of every stream's object and returns them: the connection is gone and will close
+  /// no more streams through the delegate.
+  public func detachAll() -> [AnyObject] {
+    var attached: [AnyObject] = []
+    self.streams.updateAll { stream in
+      if let object = stream.attachment.take() { attached.append(object) }
+    }
+    return attached
+  }
+
   /// True while any stream is open: a graceful shutdown waits for this to turn false.
   public var hasOpenStreams: Bool {
     !self.streams.isEmpty
@@ -168,7 +202,7 @@ public final class NGHTTP2Session {
   /// until it has nothing left. Write and flush `buffer` once afterwards.
   ///
   /// Data providers run here, and streams that finish sending close here, so the delegate may
-  /// be called (``NGHTTP2SessionDelegate/didCloseStream(streamID:errorCode:)``).
+  /// be called (``NGHTTP2SessionDelegate/didCloseStream(streamID:errorCode:attachment:)``).
   public func drain(into buffer: inout ByteBuffer) throws(NGHTTP2Error) {
     try self.driveNGHTTP2(while: "producing frames to send") {
       var total = 0

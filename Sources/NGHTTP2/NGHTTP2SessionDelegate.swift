@@ -22,7 +22,8 @@ public protocol NGHTTP2SessionDelegate: AnyObject {
   /// otherwise the code of a RST_STREAM (`.cancel`, say) or of the failure that closed it
   /// (`.refusedStream` for requests the server never processed). It can come for a stream whose
   /// headers were never delivered, when nghttp2 rejected them as malformed HTTP: ignore those.
-  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode)
+  /// `attachment` is what ``NGHTTP2Session/attach(_:to:)`` kept with the stream, if anything.
+  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode, attachment: AnyObject?)
 
   /// The peer sent GOAWAY: streams above `lastStreamID` will not be processed (they are closed
   /// with REFUSED_STREAM), and no new streams should be started. `errorCode` `.noError` is a

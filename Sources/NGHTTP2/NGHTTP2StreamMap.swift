@@ -1,34 +1,30 @@
-/// Values keyed by HTTP/2 stream id: what a session or a connection handler keeps per open
-/// stream.
+/// Values keyed by HTTP/2 stream id: what a session keeps per open stream.
 ///
 /// A small open-addressing table instead of a `Dictionary`: stream ids of one connection are
 /// consecutive odd (or even) numbers, so `id >> 1` spreads the open ones over consecutive slots
 /// with no hashing at all, where `Dictionary` runs SipHash on every lookup (about a fiftieth of
 /// the server's instructions per RPC went there). Linear probing, at most half full, and
 /// backward-shift deletion, so there are no tombstones.
-public struct NGHTTP2StreamMap<Value> {
+struct NGHTTP2StreamMap<Value> {
   /// Stream ids; 0 marks an empty slot (stream 0 is the connection, never a stream).
-  @usableFromInline var keys: [Int32]
-  @usableFromInline var slots: [Value?]
+  var keys: [Int32]
+  var slots: [Value?]
   /// The number of values stored.
-  @inlinable public var count: Int { self.storedCount }
-  @usableFromInline var storedCount = 0
+  private(set) var count = 0
 
   /// An empty map.
-  @inlinable
-  public init() {
+  init() {
     self.keys = Array(repeating: 0, count: Self.initialCapacity)
     self.slots = Array(repeating: nil, count: Self.initialCapacity)
   }
 
-  @inlinable static var initialCapacity: Int { 16 }
+  static var initialCapacity: Int { 16 }
 
   /// True when no value is stored.
-  @inlinable public var isEmpty: Bool { self.count == 0 }
+  var isEmpty: Bool { self.count == 0 }
 
   /// The value for `streamID`; assigning `nil` removes it.
-  @inlinable
-  public subscript(streamID: Int32) -> Value? {
+  subscript(streamID: Int32) -> Value? {
     get {
       self.find(streamID).map { self.slots[$0] } ?? nil
     }
@@ -42,8 +38,7 @@ public struct NGHTTP2StreamMap<Value> {
   }
 
   /// Changes the value for `streamID` in place; nil, without calling `body`, when there is none.
-  @inlinable
-  public mutating func update<Result, Failure: Error>(
+  mutating func update<Result, Failure: Error>(
     _ streamID: Int32,
     _ body: (inout Value) throws(Failure) -> Result
   ) throws(Failure) -> Result? {
@@ -52,12 +47,12 @@ public struct NGHTTP2StreamMap<Value> {
   }
 
   /// Removes and returns the value for `streamID`.
-  @inlinable @discardableResult
-  public mutating func removeValue(forKey streamID: Int32) -> Value? {
+  @discardableResult
+  mutating func removeValue(forKey streamID: Int32) -> Value? {
     guard var slot = self.find(streamID) else { return nil }
     let removed = self.slots[slot].take()
     self.keys[slot] = 0
-    self.storedCount -= 1
+    self.count -= 1
     // Backward-shift deletion: move later entries of the probe run into the gap when their home
     // slot is not between the gap and them, so lookups never meet a hole inside a run.
     var next = (slot + 1) & self.mask
@@ -77,27 +72,33 @@ public struct NGHTTP2StreamMap<Value> {
   }
 
   /// Removes every value, keeping the storage.
-  @inlinable
-  public mutating func removeAll() {
+  mutating func removeAll() {
     for slot in self.keys.indices where self.keys[slot] != 0 {
       self.keys[slot] = 0
       self.slots[slot] = nil
     }
-    self.storedCount = 0
+    self.count = 0
+  }
+
+  /// Changes every stored value in place.
+  mutating func updateAll(_ body: (inout Value) -> Void) {
+    for slot in self.keys.indices where self.keys[slot] != 0 {
+      body(&self.slots[slot]!)
+    }
   }
 
   /// The stored values, in no particular order.
-  @inlinable public var values: [Value] {
+  var values: [Value] {
     self.slots.compactMap { $0 }
   }
 
-  @inlinable var mask: Int { self.keys.count - 1 }
+  var mask: Int { self.keys.count - 1 }
 
-  @inlinable func home(_ streamID: Int32) -> Int {
+  func home(_ streamID: Int32) -> Int {
     Int(UInt32(bitPattern: streamID) >> 1) & self.mask
   }
 
-  @inlinable func find(_ streamID: Int32) -> Int? {
+  func find(_ streamID: Int32) -> Int? {
     var slot = self.home(streamID)
     while true {
       let key = self.keys[slot]
@@ -107,7 +108,7 @@ public struct NGHTTP2StreamMap<Value> {
     }
   }
 
-  @inlinable mutating func insert(_ value: Value, for streamID: Int32) {
+  mutating func insert(_ value: Value, for streamID: Int32) {
     precondition(streamID != 0, "stream 0 is the connection, not a stream")
     if let slot = self.find(streamID) {
       self.slots[slot] = value
@@ -120,14 +121,14 @@ public struct NGHTTP2StreamMap<Value> {
     while self.keys[slot] != 0 { slot = (slot + 1) & self.mask }
     self.keys[slot] = streamID
     self.slots[slot] = value
-    self.storedCount += 1
+    self.count += 1
   }
 
-  @usableFromInline mutating func grow() {
+  mutating func grow() {
     let old = (keys: self.keys, slots: self.slots)
     self.keys = Array(repeating: 0, count: old.keys.count * 2)
     self.slots = Array(repeating: nil, count: old.keys.count * 2)
-    self.storedCount = 0
+    self.count = 0
     for (key, value) in zip(old.keys, old.slots) where key != 0 {
       self.insert(value!, for: key)
     }

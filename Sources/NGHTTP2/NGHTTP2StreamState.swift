@@ -38,6 +38,8 @@ struct NGHTTP2StreamState {
   private(set) var provider: Provider
   private var pending: ByteBuffer?
   private var ending: Ending?
+  /// The delegate's object for this stream (its call), so a connection keeps one stream table.
+  var attachment: AnyObject?
 
   init(provider: Provider) {
     self.provider = provider

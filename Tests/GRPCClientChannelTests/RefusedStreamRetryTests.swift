@@ -59,7 +59,7 @@ private final class RefusingHandler: ChannelInboundHandler, NGHTTP2SessionDelega
 
   func didReceiveData(streamID: Int32, data: ByteBuffer) {}
   func didReceiveEndStream(streamID: Int32) {}
-  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode) {}
+  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode, attachment: AnyObject?) {}
   func didReceiveGoAway(lastStreamID: Int32, errorCode: HTTP2ErrorCode) {}
   func didReceiveSettings() {}
 }

@@ -154,7 +154,7 @@ final class ClientPeer: NGHTTP2SessionDelegate {
 
   func didReceiveEndStream(streamID: Int32) {}
 
-  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode) {
+  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode, attachment: AnyObject?) {
     self.closed[streamID] = errorCode
   }
 

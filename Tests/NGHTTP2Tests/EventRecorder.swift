@@ -16,6 +16,9 @@ final class EventRecorder: NGHTTP2SessionDelegate {
   /// SETTINGS frames received (acknowledgements not counted).
   private(set) var settingsReceived = 0
 
+  /// What each closed stream carried as its attachment, by stream id.
+  private(set) var closedAttachments: [Int32: AnyObject] = [:]
+
   /// Called after a stream's end of stream is recorded.
   var onEndStream: ((Int32) -> Void)?
 
@@ -38,8 +41,9 @@ final class EventRecorder: NGHTTP2SessionDelegate {
     self.onEndStream?(streamID)
   }
 
-  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode) {
+  func didCloseStream(streamID: Int32, errorCode: HTTP2ErrorCode, attachment: AnyObject?) {
     self.events.append(.closed(streamID, errorCode: errorCode))
+    self.closedAttachments[streamID] = attachment
   }
 
   func didReceiveGoAway(lastStreamID: Int32, errorCode: HTTP2ErrorCode) {

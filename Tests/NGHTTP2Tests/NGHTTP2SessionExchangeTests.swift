@@ -183,3 +183,52 @@ struct NGHTTP2SessionExchangeTests {
     }
   }
 }
+
+@Suite("Stream attachments")
+struct NGHTTP2StreamAttachmentTests {
+  private final class Marker {}
+
+  @Test("An attachment stays with its stream and comes back once, when the stream closes")
+  func attachmentReturnedOnClose() throws {
+    let pair = SessionPair()
+    let marker = Marker()
+    let streamID = try pair.client.submitRequest(headers: Fixtures.request(), endStream: true)
+    pair.client.attach(marker, to: streamID)
+    #expect(pair.client.attachment(of: streamID) === marker)
+    #expect(pair.client.attachment(of: streamID + 2) == nil)
+    pair.client.attach(Marker(), to: streamID + 2)  // No such stream: ignored.
+    #expect(pair.client.attachments.count == 1)
+
+    try pair.exchange()
+    try pair.server.submitResponseHeaders(
+      streamID: streamID,
+      headers: NGHTTP2HeaderList(Fixtures.response.fields + Fixtures.trailers.fields),
+      endStream: true)
+    try pair.exchange()
+    #expect(pair.clientEvents.closedAttachments[streamID] === marker)
+    #expect(pair.client.attachment(of: streamID) == nil)
+    #expect(pair.serverEvents.closedAttachments[streamID] == nil, "the server attached nothing")
+    pair.expectNoStreamState()
+  }
+
+  @Test("Detached streams stay open but close without their objects")
+  func detaching() throws {
+    let pair = SessionPair()
+    let first = try pair.client.submitRequest(headers: Fixtures.request(), endStream: true)
+    let second = try pair.client.submitRequest(headers: Fixtures.request(), endStream: true)
+    let third = try pair.client.submitRequest(headers: Fixtures.request(), endStream: true)
+    let markers = [Marker(), Marker(), Marker()]
+    for (streamID, marker) in zip([first, second, third], markers) {
+      pair.client.attach(marker, to: streamID)
+    }
+    pair.client.detach(from: first)
+    #expect(pair.client.attachment(of: first) == nil)
+    #expect(pair.client.openStreamCount == 3)
+
+    let detached = pair.client.detachAll()
+    #expect(detached.count == 2)
+    #expect(detached.contains { $0 === markers[1] } && detached.contains { $0 === markers[2] })
+    #expect(pair.client.attachments.isEmpty)
+    #expect(pair.client.openStreamCount == 3)
+  }
+}

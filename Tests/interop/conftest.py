@@ -95,6 +95,8 @@ class EchoServerProcess:
     args: list[str]
     #: RLIMIT_NOFILE for the server process (None: inherited).
     max_open_files: int | None = None
+    #: The CPUs the process may run on (None: inherited).
+    cpus: set[int] | None = None
     proc: subprocess.Popen | None = None
     port: int = 0
     log: list[str] = field(default_factory=list)
@@ -116,7 +118,7 @@ class EchoServerProcess:
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
-            preexec_fn=self._limit_open_files if self.max_open_files else None,
+            preexec_fn=self._confine,
         )
         threading.Thread(target=self._pump, daemon=True).start()
         if not self._listening.wait(STARTUP_TIMEOUT):
@@ -127,8 +129,11 @@ class EchoServerProcess:
     def binary(self) -> Path:
         return server_binary()
 
-    def _limit_open_files(self) -> None:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (self.max_open_files, self.max_open_files))
+    def _confine(self) -> None:
+        if self.max_open_files:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.max_open_files, self.max_open_files))
+        if self.cpus:
+            os.sched_setaffinity(0, self.cpus)
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time the server has used so far."""
@@ -208,8 +213,9 @@ def server_factory() -> Iterator[Callable[..., EchoServerProcess]]:
     """Starts fresh servers with extra arguments; stops them (exit code 0) at teardown."""
     started: list[EchoServerProcess] = []
 
-    def start(*args: str, max_open_files: int | None = None) -> EchoServerProcess:
-        server = EchoServerProcess(list(args), max_open_files).start()
+    def start(*args: str, max_open_files: int | None = None,
+              cpus: set[int] | None = None) -> EchoServerProcess:
+        server = EchoServerProcess(list(args), max_open_files, cpus).start()
         started.append(server)
         return server
 
