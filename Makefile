@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libnghttp2-dev zlib1g-dev protobuf-compiler nghttp2-client prometheus python3-venv \
   chromium chromium-driver wrk
 PIP_REQUIREMENTS := Tests/requirements.txt
-SWIFT_SOURCES := Sources Tests Fuzz Package.swift
+SWIFT_SOURCES := Sources Tests Fuzz bench/peers Package.swift
 
 .PHONY: help deps build test test-asan test-tsan test-deploy test-compose fuzz run run-prometheus bench bench-instructions protos plugins check-protos lint format clean
 
@@ -24,7 +24,7 @@ help:
 	@echo "make fuzz          libFuzzer targets (Fuzz/) from their seed corpora, FUZZ_SECONDS each"
 	@echo "make run-prometheus  Prometheus with docker/prometheus config, scraping make run's processes"
 	@echo "make build         debug build; fails on any warning in this package's code"
-	@echo "make bench         h2load and wrk matrices: EchoServer/EchoClient against the Go reference"
+	@echo "make bench         h2load and wrk matrices: EchoServer/EchoClient against the Go reference and gRPC peers"
 	@echo "make bench-instructions  instructions per request of EchoServer and EchoClient (callgrind; repeatable)"
 	@echo "make lint          swift format lint --strict"
 	@echo "make protos        regenerate Sources/Proto* from Protos/ (builds the protoc plugins)"
@@ -118,7 +118,7 @@ fuzz: .deps-apt
 build: .deps-apt
 	@$(SWIFT) build --build-tests 2>&1 | tee .build-output.log; \
 	status=$${PIPESTATUS[0]}; [ $$status = 0 ] || exit $$status; \
-	if grep -E "^$(CURDIR)/(Sources|Tests)/.*: warning:" .build-output.log; then \
+	if grep -E "^$(CURDIR)/(Sources|Tests|bench)/.*: warning:" .build-output.log; then \
 	  echo "build: warnings in this package's code (above)"; exit 1; fi
 
 test: deps build
@@ -162,8 +162,11 @@ run: .deps-apt
 	echo "EchoClient: open http://localhost:$${GRPC_CLIENT_PORT:-8081}/ (Ctrl-C stops both)"; \
 	$$bin/EchoClient
 
+# nghttpd for the load-generator ceiling; gRPC C++ and its code generator for the grpc-cpp peer.
+BENCH_APT_PACKAGES := nghttp2-server libgrpc++-dev libprotobuf-dev protobuf-compiler \
+  protobuf-compiler-grpc pkg-config
 bench: deps
-	$(call apt_install,nghttp2-server)
+	$(call apt_install,$(BENCH_APT_PACKAGES))
 	bench/grpc-server.sh
 	bench/http-client.sh
 

@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
 let nio = "swift-nio"
@@ -29,7 +30,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-    // Test-only: grpc-swift-2's own HTTP/2 transport, an independent peer for the server.
+    // Tests and bench only: grpc-swift-2's own HTTP/2 transport, an independent peer for the
+    // server in the tests and a server to measure it against in `make bench`.
     .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
   ],
   targets: [
@@ -360,4 +362,27 @@ if Context.environment["GRPC_PROMETHEUS_FUZZ"] != nil {
     fuzzTarget(
       "FuzzGatewayRoute", ["EchoClientCore", .product(name: "NIOHTTP1", package: nio)]),
   ]
+}
+
+// MARK: Bench peer (bench/grpc-server.sh): grpc-swift-2's own server on its HTTP/2 transport,
+// with and without the project's ServerMetricsInterceptor. Declared only where its folder is:
+// SwiftPM refuses a package whose target folder is missing, and the images (docker/) copy
+// Sources and Tests but not bench.
+let benchPeerPath = "bench/peers/grpc-swift-2"
+if FileManager.default.fileExists(atPath: "\(Context.packageDirectory)/\(benchPeerPath)") {
+  package.targets.append(
+    .executableTarget(
+      name: "GRPCSwiftEchoPeer",
+      dependencies: [
+        "GRPCPrometheus",
+        "GRPCPrometheusInterceptors",
+        "ProtoMessages",
+        "ProtoStubs",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ],
+      path: benchPeerPath
+    ))
 }
