@@ -10,6 +10,10 @@
 #   bench/instructions.sh gateway [CLIENTS [REQUESTS]]         EchoClient per GET /echo?m=hello
 #                                                              (default 16 20000, h2load --h1;
 #                                                              the server it calls runs normally)
+#   bench/instructions.sh scrape [REQUESTS]                    EchoServer per GET /metrics
+#                                                              (default 2000, one connection,
+#                                                              after 1000 RPCs so series have
+#                                                              values)
 #
 # Prints the total and the top functions by inclusive count. Needs valgrind and h2load.
 set -euo pipefail
@@ -20,7 +24,9 @@ case $target in
     modules="GRPCServerRuntime|NGHTTP2|nghttp2_" ;;
   gateway) clients=${2:-16} streams=1 requests=${3:-20000} binary=EchoClient
     modules="EchoClientCore|GRPCClientChannel|HTTP1Serving|NGHTTP2|NIOHTTP1|nghttp2_" ;;
-  *) echo "instructions: the target is server or gateway, not $target" >&2; exit 2 ;;
+  scrape) clients=1 streams=1 requests=${2:-2000} binary=EchoServer
+    modules="GRPCPrometheus|Prometheus|GRPCServerRuntime|HTTP1Serving|NIOHTTP1" ;;
+  *) echo "instructions: the target is server, gateway or scrape, not $target" >&2; exit 2 ;;
 esac
 command -v valgrind >/dev/null || { echo "instructions: valgrind missing" >&2; exit 2; }
 command -v h2load >/dev/null || { echo "instructions: h2load missing" >&2; exit 2; }
@@ -38,7 +44,7 @@ objcopy --strip-debug "$bin/$binary" "$work/$binary"
 callgrind=(valgrind --tool=callgrind --compress-strings=no --compress-pos=no
   --callgrind-out-file="$work/callgrind.%p")
 port=$(free_port)
-if [ "$target" = server ]; then
+if [ "$target" != gateway ]; then
   "${callgrind[@]}" "$work/EchoServer" --host 127.0.0.1 --port "$port" --log-level warning \
     >/dev/null 2>&1 &
   pid=$!
@@ -49,6 +55,11 @@ if [ "$target" = server ]; then
       -H 'content-type: application/grpc' -H 'te: trailers' \
       "http://127.0.0.1:$port/proto.EchoService/EchoService" | grep -E '^requests:'
   }
+  if [ "$target" = scrape ]; then
+    wait_port "$port"
+    load 1000 >/dev/null
+    load() { h2load --h1 -c 1 -n "$1" "http://127.0.0.1:$port/metrics" | grep -E '^requests:'; }
+  fi
 else
   server_port=$(free_port)
   "$bin/EchoServer" --host 127.0.0.1 --port "$server_port" --log-level warning &
@@ -70,7 +81,7 @@ kill "$pid"; wait "$pid" 2>/dev/null || true
 python3 - "$work/callgrind.$pid.1" "$requests" "$modules" "$target" <<'PY'
 import collections, re, subprocess, sys
 path, requests, modules, target = sys.argv[1], int(sys.argv[2]), re.compile(sys.argv[3]), sys.argv[4]
-unit = "RPC" if target == "server" else "request"
+unit = {"server": "RPC", "gateway": "request", "scrape": "scrape"}[target]
 own, inclusive, function, callee, in_call = collections.Counter(), collections.Counter(), None, None, False
 for line in open(path):
     line = line.rstrip("\n")
