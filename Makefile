@@ -169,6 +169,7 @@ bench: deps
 	$(call apt_install,$(BENCH_APT_PACKAGES))
 	bench/grpc-server.sh
 	bench/http-client.sh
+	bench/scrape.sh
 
 # Instruction counts do not depend on machine noise: the quick check for a hot-path change.
 bench-instructions: .deps-apt
@@ -176,6 +177,7 @@ bench-instructions: .deps-apt
 	bench/instructions.sh server 16 10
 	bench/instructions.sh server 64 1
 	bench/instructions.sh gateway 16
+	bench/instructions.sh scrape
 
 plugins:
 	$(SWIFT) build --scratch-path .build-protoc --product protoc-gen-swift

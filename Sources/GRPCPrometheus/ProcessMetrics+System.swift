@@ -25,11 +25,13 @@ extension ProcessMetrics {
     return Double(value.rlim_cur)
   }
 
-  static func readSample() -> ProcessSample? {
-    guard let stat = Self.readFile("/proc/self/stat"),
-      let procStat = Self.readFile("/proc/stat"),
-      let bootTime = ProcessSample.bootTime(procStat: procStat)
-    else { return nil }
+  /// The machine's boot time from `/proc/stat`.
+  static func readBootTime() -> Double? {
+    Self.readFile("/proc/stat").flatMap(ProcessSample.bootTime(procStat:))
+  }
+
+  static func readSample(bootTime: Double) -> ProcessSample? {
+    guard let stat = Self.readFile("/proc/self/stat") else { return nil }
     return ProcessSample(
       stat: stat,
       ticksPerSecond: Double(sysconf(Int32(_SC_CLK_TCK))),

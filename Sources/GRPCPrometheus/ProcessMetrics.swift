@@ -17,6 +17,9 @@ public final class ProcessMetrics: Sendable {
   private let startTimeSeconds: Gauge
   /// The CPU time already added to the counter, which can only grow by increments.
   private let reportedCPUSeconds = NIOLockedValueBox<Double>(0)
+  /// When the machine booted (seconds since the epoch), read once: it does not change, and
+  /// parsing `/proc/stat` on every scrape cost more than the rest of the sample.
+  private let bootTime = ProcessMetrics.readBootTime()
 
   /// Registers the families in `registry` and reads the first values.
   public init(registry: PrometheusCollectorRegistry) {
@@ -56,7 +59,7 @@ public final class ProcessMetrics: Sendable {
 
   /// Reads the current values; call it right before rendering a scrape.
   public func update() {
-    if let sample = Self.readSample() {
+    if let bootTime = self.bootTime, let sample = Self.readSample(bootTime: bootTime) {
       self.virtualMemoryBytes.set(to: sample.virtualMemoryBytes)
       self.residentMemoryBytes.set(to: sample.residentMemoryBytes)
       self.startTimeSeconds.set(to: sample.startTimeSeconds)

@@ -17,20 +17,35 @@ struct ProcessSample: Equatable {
   /// The command name (field 2) may contain spaces and parentheses, so fields are counted from
   /// the last `)`, as procfs readers do.
   init?(stat: String, ticksPerSecond: Double, pageSize: Double, bootTime: Double) {
-    guard let nameEnd = stat.lastIndex(of: ")") else { return nil }
-    // After ")" come fields 3 (state) onwards; field N is at offset N - 3.
-    let fields = stat[stat.index(after: nameEnd)...].split(separator: " ")
-    func field(_ number: Int) -> Double? {
+    // Bytes, not Characters: splitting the String cost more than the rest of a scrape's sample.
+    let bytes = stat.utf8
+    guard let nameEnd = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+    // After ")" come fields 3 (state) onwards; field N is at offset N - 3. Splitting stops
+    // past field 24, the last one read.
+    let fields = bytes[bytes.index(after: nameEnd)...].split(
+      separator: UInt8(ascii: " "), maxSplits: 23)
+    func field(_ number: Int) -> Int? {
       let offset = number - 3
-      return offset < fields.count ? Double(fields[offset]) : nil
+      return offset < fields.count ? Self.integer(fields[offset]) : nil
     }
     guard let utime = field(14), let stime = field(15), let startTicks = field(22),
       let vsize = field(23), let rssPages = field(24)
     else { return nil }
-    self.cpuSeconds = (utime + stime) / ticksPerSecond
-    self.virtualMemoryBytes = vsize
-    self.residentMemoryBytes = rssPages * pageSize
-    self.startTimeSeconds = bootTime + startTicks / ticksPerSecond
+    self.cpuSeconds = Double(utime + stime) / ticksPerSecond
+    self.virtualMemoryBytes = Double(vsize)
+    self.residentMemoryBytes = Double(rssPages) * pageSize
+    self.startTimeSeconds = bootTime + Double(startTicks) / ticksPerSecond
+  }
+
+  /// A non-negative decimal integer, or nil.
+  private static func integer(_ digits: Substring.UTF8View) -> Int? {
+    guard !digits.isEmpty else { return nil }
+    var value = 0
+    for digit in digits {
+      guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(digit) else { return nil }
+      value = value &* 10 &+ Int(digit &- UInt8(ascii: "0"))
+    }
+    return value
   }
 
   /// The `btime` line of `/proc/stat`: the boot time in seconds since the Unix epoch.

@@ -33,9 +33,49 @@ import Testing
   }
 
   @Test func malformedLabelSetsAreCopiedVerbatim() {
-    let input = "a{le=\"1.0\",broken 1\nb{le=\"2.0 3\nc{le=\"10.0\"} 5\n"
+    let input =
+      "# TYPE a histogram\na_bucket{le=\"1.0\",broken 1\na_bucket{le=\"2.0 3\na_bucket{le=\"10.0\"} 5\n"
     #expect(
-      self.rewrite(input, .prometheusText) == "a{le=\"1\",broken 1\nb{le=\"2.0 3\nc{le=\"10\"} 5\n")
+      self.rewrite(input, .prometheusText)
+        == "# TYPE a histogram\na_bucket{le=\"1\",broken 1\na_bucket{le=\"2.0 3\na_bucket{le=\"10\"} 5\n"
+    )
+  }
+
+  @Test func leOutsideHistogramBucketsKeepsItsValue() {
+    let input =
+      "# TYPE g gauge\ng{le=\"1.0\"} 1\n# TYPE h histogram\nh_sum{le=\"1.0\"} 1\nh_bucket{le=\"1.0\"} 1\n"
+    #expect(
+      self.rewrite(input, .prometheusText)
+        == "# TYPE g gauge\ng{le=\"1.0\"} 1\n# TYPE h histogram\nh_sum{le=\"1.0\"} 1\nh_bucket{le=\"1\"} 1\n"
+    )
+  }
+
+  @Test func emptyLinesAreDroppedAndTheLastLineEndsWithANewline() {
+    #expect(self.rewrite("a 1", .prometheusText) == "a 1\n")
+    #expect(
+      self.rewrite("\n# TYPE b histogram\n\n\nb_bucket{le=\"5.0\"} 2", .prometheusText)
+        == "# TYPE b histogram\nb_bucket{le=\"5\"} 2\n")
+    #expect(
+      self.rewrite("# HELP x X.\n# a comment\nx 1\n# another", .openMetrics)
+        == "# HELP x X.\nx 1\n# EOF\n")
+  }
+
+  @Test func everySeriesOfAHistogramGetsTheSameSpelling() {
+    let series =
+      ["# TYPE h histogram\n"]
+      + (0..<3).map {
+        "h_bucket{i=\"\($0)\",le=\"1000000.0\"} 1\nh_bucket{i=\"\($0)\",le=\"0.25\"} 1\n"
+      }
+    let expected =
+      ["# TYPE h histogram\n"]
+      + (0..<3).map {
+        "h_bucket{i=\"\($0)\",le=\"1e+06\"} 1\nh_bucket{i=\"\($0)\",le=\"0.25\"} 1\n"
+      }
+    #expect(self.rewrite(series.joined(), .prometheusText) == expected.joined())
+    let longBound = "# TYPE h histogram\nh_bucket{le=\"12345678.0\"} 1\n"
+    #expect(
+      self.rewrite(longBound, .openMetrics)
+        == "# TYPE h histogram\nh_bucket{le=\"1.2345678e+07\"} 1\n# EOF\n")
   }
 
   @Test func openMetricsNamesCounterFamiliesWithoutTotalAndEndsWithEOF() {
