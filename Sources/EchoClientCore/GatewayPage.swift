@@ -1,7 +1,8 @@
 /// The page served at `/`: a form that sends one message or a burst through `/echo`, the
-/// replies with their latency, a live view of the gateway's traffic from `/stats`, and links to
-/// `/metrics`, Prometheus and Grafana. Self-contained (no external assets), and every reply is
-/// inserted with `textContent`, never as HTML.
+/// replies with their latency, a live view of the gateway's traffic from `/stats` (numbers and
+/// a chart of the last minute, `GatewayPage+Chart.swift`), and links to `/metrics`, Prometheus
+/// and Grafana. Self-contained (no external assets), and every reply is inserted with
+/// `textContent`, never as HTML.
 enum GatewayPage {
   /// The page with the Prometheus and Grafana links filled in (HTML-escaped).
   static func html(prometheusURL: String, grafanaURL: String) -> String {
@@ -57,6 +58,7 @@ enum GatewayPage {
       dl { display: grid; grid-template-columns: auto auto; gap: 4px 12px; margin: 0; }
       dt { color: #5a6577; } dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; }
       ul { padding-left: 18px; margin: 6px 0 0; }
+    \#(Self.chartStyle)
       @media (max-width: 760px) { main { grid-template-columns: 1fr; } }
     </style>
     </head>
@@ -91,6 +93,10 @@ enum GatewayPage {
             <dt>p90</dt><dd id="p90">–</dd>
             <dt>p99</dt><dd id="p99">–</dd>
           </dl>
+        </section>
+        <section style="margin-top: 18px">
+          <h2>Last 60 s, per second</h2>
+          \#(Self.chartMarkup)
         </section>
         <section style="margin-top: 18px">
           <h2>Monitoring</h2>
@@ -165,6 +171,8 @@ enum GatewayPage {
 
     function setText(id, value) { document.getElementById(id).textContent = value; }
 
+    \#(Self.chartScript)
+
     async function refresh() {
       try {
         const stats = await (await fetch("/stats")).json();
@@ -174,6 +182,7 @@ enum GatewayPage {
         setText("p50", stats.p50_ms.toFixed(2) + " ms");
         setText("p90", stats.p90_ms.toFixed(2) + " ms");
         setText("p99", stats.p99_ms.toFixed(2) + " ms");
+        drawChart(stats);
       } catch (e) { /* the gateway is restarting; try again next tick */ }
     }
     refresh();

@@ -1,5 +1,6 @@
 /// The last few seconds of `/echo` traffic, for the page's live view: request and error rates
-/// and latency quantiles over a sliding window, plus totals since start.
+/// and latency quantiles over a sliding window, plus totals since start and the last minute
+/// second by second (``TrafficHistory``).
 ///
 /// A fixed-size ring of samples, so memory stays bounded at any request rate (at very high rates
 /// the window holds the most recent `capacity` requests, which still gives good quantiles).
@@ -29,6 +30,8 @@ public struct TrafficWindow: Sendable {
     public var p99Ms: Double
     /// The window's length in seconds.
     public var windowSeconds: Double
+    /// The completed seconds of the last minute, oldest first.
+    public var history: [TrafficHistory.Second]
 
     enum CodingKeys: String, CodingKey {
       case requestsPerSecond = "requests_per_second"
@@ -38,6 +41,7 @@ public struct TrafficWindow: Sendable {
       case p90Ms = "p90_ms"
       case p99Ms = "p99_ms"
       case windowSeconds = "window_seconds"
+      case history
     }
   }
 
@@ -48,12 +52,18 @@ public struct TrafficWindow: Sendable {
   private var next = 0
   private var requests = 0
   private var errors = 0
+  private var history: TrafficHistory
 
-  /// Creates an empty window of `span`, holding at most `capacity` samples.
-  public init(span: Duration = .seconds(10), capacity: Int = 50_000) {
+  /// Creates an empty window of `span`, holding at most `capacity` samples, with a history of
+  /// `historySeconds` whole seconds counted from `origin`.
+  public init(
+    span: Duration = .seconds(10), capacity: Int = 50_000, historySeconds: Int = 60,
+    origin: ContinuousClock.Instant = .now
+  ) {
     precondition(capacity > 0 && span > .zero, "a window needs room and length")
     self.span = span
     self.capacity = capacity
+    self.history = TrafficHistory(length: historySeconds, origin: origin)
   }
 
   /// Records a request that ended at `time` after `latency`.
@@ -67,6 +77,7 @@ public struct TrafficWindow: Sendable {
     }
     self.requests += 1
     if failed { self.errors += 1 }
+    self.history.record(at: time, latency: latency, failed: failed)
   }
 
   /// The numbers of the window ending at `now`.
@@ -89,6 +100,7 @@ public struct TrafficWindow: Sendable {
       p50Ms: quantile(0.5),
       p90Ms: quantile(0.9),
       p99Ms: quantile(0.99),
-      windowSeconds: seconds)
+      windowSeconds: seconds,
+      history: self.history.seconds(at: now))
   }
 }

@@ -196,6 +196,7 @@ struct GatewayLiveTests {
         _ = try await client.get("/echo?m=s")
         let stats = try await client.get("/stats")
         #expect(stats.body.contains(#""requests":1"#))
+        #expect(stats.body.contains(#""history":[{"errors":0,"#))
       }
       server.server.health.enterDraining()
       try await TestClient.with(serverPort: server.port) { client in

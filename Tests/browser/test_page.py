@@ -8,6 +8,7 @@ page shows. Screenshots go to ``.artifacts/``.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -130,3 +131,38 @@ def test_burst_sends_n_messages(browser, page_url):
     assert len(browser.find_elements(By.CSS_SELECTOR, "#replies tr")) == 5
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "client-page-burst.png"))
+
+
+def charted_requests(browser) -> int:
+    """The requests the chart's bars stand for (each bar is one completed second)."""
+    return sum(int(bar.get_attribute("data-requests"))
+               for bar in browser.find_elements(By.CSS_SELECTOR, "#chart-rate rect.bar"))
+
+
+def test_chart_shows_a_burst(browser, page_url):
+    browser.get(page_url)
+    chart = browser.find_element(By.ID, "chart")
+    assert chart.get_attribute("role") == "img"
+    # Drawn from the first /stats answer: the last minute, earlier tests' requests included.
+    WebDriverWait(browser, 5).until(lambda b: "Last 10 s:" in chart.get_attribute("aria-label"))
+    before = charted_requests(browser)
+    browser.find_element(By.ID, "message").send_keys("chart")
+    count = browser.find_element(By.ID, "count")
+    count.clear()
+    count.send_keys("60")
+    browser.find_element(By.ID, "send-burst").click()
+    WebDriverWait(browser, 15).until(
+        lambda b: "60 requests" in b.find_element(By.ID, "burst-summary").text)
+    # Charted once the burst's last second has completed and the page has polled again.
+    WebDriverWait(browser, 10).until(lambda b: charted_requests(b) >= before + 60)
+    bars = browser.find_elements(By.CSS_SELECTOR, "#chart-rate rect.bar")
+    assert max(float(bar.get_attribute("height")) for bar in bars) > 0
+    assert browser.find_element(By.ID, "chart-p50").get_attribute("d").startswith("M")
+    assert browser.find_element(By.ID, "chart-p99").get_attribute("d").startswith("M")
+    label = chart.get_attribute("aria-label")
+    peak = re.search(r"Peak: (\d+) requests/s", label)
+    assert peak and int(peak.group(1)) > 0, label
+    assert browser.find_element(By.ID, "chart-title").get_attribute("textContent") == label
+    assert float(browser.find_element(By.ID, "chart-rate-max").text) >= int(peak.group(1))
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "client-page-chart.png"))
