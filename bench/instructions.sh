@@ -15,6 +15,7 @@
 #                                                              after 1000 RPCs so series have
 #                                                              values)
 #
+# One event-loop thread each, so counts compare across machines and commits whatever the cores.
 # Prints the total and the top functions by inclusive count. Needs valgrind and h2load.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,7 +46,7 @@ callgrind=(valgrind --tool=callgrind --compress-strings=no --compress-pos=no
   --callgrind-out-file="$work/callgrind.%p")
 port=$(free_port)
 if [ "$target" != gateway ]; then
-  "${callgrind[@]}" "$work/EchoServer" --host 127.0.0.1 --port "$port" --log-level warning \
+  "${callgrind[@]}" "$work/EchoServer" --host 127.0.0.1 --port "$port" --threads 1 --log-level warning \
     >/dev/null 2>&1 &
   pid=$!
   pids+=("$pid")
@@ -62,11 +63,11 @@ if [ "$target" != gateway ]; then
   fi
 else
   server_port=$(free_port)
-  "$bin/EchoServer" --host 127.0.0.1 --port "$server_port" --log-level warning &
+  "$bin/EchoServer" --host 127.0.0.1 --port "$server_port" --threads 1 --log-level warning &
   pids+=($!)
   wait_port "$server_port"
   "${callgrind[@]}" "$work/EchoClient" --host 127.0.0.1 --port "$port" \
-    --server "127.0.0.1:$server_port" --log-level warning >/dev/null 2>&1 &
+    --server "127.0.0.1:$server_port" --threads 1 --log-level warning >/dev/null 2>&1 &
   pid=$!
   pids+=("$pid")
   load() { h2load --h1 -c "$clients" -n "$1" "http://127.0.0.1:$port/echo?m=hello" | grep -E '^requests:'; }
