@@ -122,3 +122,5 @@ done
 
 "$shared/run_h2load_grpc.sh" --summarize "$raw"
 python3 "$root/bench/ratios.py" h2load "$raw"
+python3 "$root/bench/plot.py" "$raw" "$out/server.svg"
+echo "plot: $out/server.svg (the README's is docs/bench-server.svg, from the run it describes)"

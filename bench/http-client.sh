@@ -4,6 +4,9 @@
 # own server, alternating system by system each round. CPU per request counts gateway + server.
 #
 # Knobs: ROUNDS [3]  DURATION seconds per run [10]  CONNS ["1 16 64"]
+#        THREADS event-loop threads of EchoServer and EchoClient each [1: on a 2-core machine
+#        that also runs the load generator, one loop per process costs the least CPU per
+#        request; bench/threads.sh measures it]
 #        BENCH_SHARED folder with run_wrk.sh and reference-go/ [../shared/bench]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,10 +26,11 @@ RELEASE_SCRATCH=$root/.build-static "$root/scripts/build-release.sh" EchoServer 
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 swift_server=$(free_port); swift_client=$(free_port); go_server=$(free_port); go_client=$(free_port)
-"$root/.build-static/release/EchoServer" --host 127.0.0.1 --port "$swift_server" --log-level warning &
+"$root/.build-static/release/EchoServer" --host 127.0.0.1 --port "$swift_server" \
+  --threads "${THREADS:-1}" --log-level warning &
 pids=($!)
 "$root/.build-static/release/EchoClient" --host 127.0.0.1 --port "$swift_client" \
-  --server "127.0.0.1:$swift_server" --log-level warning &
+  --server "127.0.0.1:$swift_server" --threads "${THREADS:-1}" --log-level warning &
 pids+=($!)
 GRPC_SERVER_PORT=$go_server "$out/echo-reference" 2>/dev/null &
 pids+=($!)

@@ -70,11 +70,11 @@ if kind == "h2load" and any(label == CEILING for (label, _) in groups):
         print(f"! twice the reference's rate is above what h2load reaches against nghttpd at {', '.join(above)}:"
               " there the load generator, not the server, bounds the ratio on this machine.")
 
-# The strongest peer per conf on each count, so one line says where EchoServer stands against the
-# best of them: the highest rate (EchoServer's rate over it, higher is better) and the least
-# server CPU per request (EchoServer's CPU per request over it, lower is better).
+# The strongest peer per conf on each count, so one line says where ours stands against the best
+# of them: the highest rate (our rate over it, higher is better) and the least server CPU per
+# request (our CPU per request over it, lower is better).
 if others:
-    print(f"\nbest peer per conf (of {', '.join(others)}; EchoServer / that peer)")
+    print(f"\nbest peer per conf (of {', '.join(others)}; {ours} / that peer)")
     for conf in confs:
         rates = {o: median(o, conf, "rps") for o in others}
         rates = {o: v for o, v in rates.items() if v == v}
