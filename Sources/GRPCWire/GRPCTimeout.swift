@@ -76,6 +76,9 @@ public struct GRPCTimeout: Hashable, Sendable, CustomStringConvertible {
   }
 
   private static func format(_ value: Int64, _ unit: UInt8) -> String {
-    String(value) + String(decoding: CollectionOfOne(unit), as: UTF8.self)
+    // A Character, not `String(decoding:)` of one byte, which takes a dynamic cast per call.
+    var text = String(value)
+    text.append(Character(Unicode.Scalar(unit)))
+    return text
   }
 }
