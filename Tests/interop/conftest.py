@@ -111,14 +111,17 @@ class EchoServerProcess:
         if not binary.exists():
             pytest.fail(f"{binary} not found: run `swift build --product {self.NAME}`")
         threads = ["--threads", THREADS] if THREADS and "--threads" not in self.args else []
+        # taskset rather than preexec_fn: forking with a Python callback while grpcio's threads
+        # run can abort the interpreter.
+        confine = ["taskset", "-c", ",".join(map(str, sorted(self.cpus)))] if self.cpus else []
         self.proc = subprocess.Popen(
-            [str(binary), "--host", "127.0.0.1", "--port", "0", *threads, *self.args],
+            [*confine, str(binary), "--host", "127.0.0.1", "--port", "0", *threads, *self.args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
-            preexec_fn=self._confine,
+            preexec_fn=self._limit_open_files if self.max_open_files else None,
         )
         threading.Thread(target=self._pump, daemon=True).start()
         if not self._listening.wait(STARTUP_TIMEOUT):
@@ -129,11 +132,8 @@ class EchoServerProcess:
     def binary(self) -> Path:
         return server_binary()
 
-    def _confine(self) -> None:
-        if self.max_open_files:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (self.max_open_files, self.max_open_files))
-        if self.cpus:
-            os.sched_setaffinity(0, self.cpus)
+    def _limit_open_files(self) -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.max_open_files, self.max_open_files))
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time the server has used so far."""
