@@ -55,8 +55,8 @@ for round in $(seq 1 "$rounds"); do
     for format in text openmetrics; do
       accept=; [ "$format" = openmetrics ] && accept=$openmetrics
       read -r mean ok < <(scrape "$port" "$accept")
-      size=$(curl -s ${accept:+-H "accept: $accept"} "http://127.0.0.1:$port/metrics" | wc -c)
-      series=$(curl -s ${accept:+-H "accept: $accept"} "http://127.0.0.1:$port/metrics" | grep -vc '^#')
+      scraped=$(curl -s ${accept:+-H "accept: $accept"} "http://127.0.0.1:$port/metrics")
+      size=$(printf '%s\n' "$scraped" | wc -c) series=$(printf '%s\n' "$scraped" | grep -vc '^#')
       printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$system" "$format" "$mean" "$size" "$series" "$ok" >>"$raw"
     done
   done

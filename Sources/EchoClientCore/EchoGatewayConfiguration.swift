@@ -33,9 +33,9 @@ public struct EchoGatewayConfiguration: Sendable {
   public var logLevel: Logger.Level
 
   /// Port 8081 on all interfaces, the server at 127.0.0.1:8080 with a 5 s deadline, an event
-  /// loop per usable core, 16 KiB messages, 64 KiB targets in heads of up to 80 KiB (HTTP/1.1 limits otherwise
-  /// ``HTTP1ConnectionLimits/defaults``), 10,000 connections, Prometheus and Grafana on
-  /// localhost's usual ports.
+  /// loop per usable core, 16 KiB messages, 64 KiB targets in heads of up to 80 KiB (HTTP/1.1
+  /// limits otherwise ``HTTP1ConnectionLimits/defaults``), 10,000 connections, Prometheus and
+  /// Grafana on localhost's usual ports.
   public static var defaults: EchoGatewayConfiguration {
     var http1 = HTTP1ConnectionLimits.defaults
     http1.maxHeadBytes = 80 * 1024

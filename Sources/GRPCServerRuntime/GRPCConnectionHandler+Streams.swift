@@ -90,7 +90,7 @@ extension GRPCConnectionHandler {
   }
 
   /// A stream's attachment as the call it is: only calls are attached to this session's streams.
-  static func call(_ attachment: AnyObject) -> ServerCall {
+  private static func call(_ attachment: AnyObject) -> ServerCall {
     unsafeDowncast(attachment, to: ServerCall.self)
   }
 
