@@ -133,10 +133,24 @@ def test_burst_sends_n_messages(browser, page_url):
     browser.save_screenshot(str(ARTIFACTS / "client-page-burst.png"))
 
 
-def charted_requests(browser) -> int:
-    """The requests the chart's bars stand for (each bar is one completed second)."""
-    return sum(int(bar.get_attribute("data-requests"))
-               for bar in browser.find_elements(By.CSS_SELECTOR, "#chart-rate rect.bar"))
+# Read in one script so the page cannot redraw the chart between two reads.
+CHART_SNAPSHOT = """
+const bars = [...document.querySelectorAll("#chart-rate rect.bar")];
+return {
+  requests: bars.reduce((sum, bar) => sum + Number(bar.getAttribute("data-requests")), 0),
+  tallest: Math.max(0, ...bars.map(bar => Number(bar.getAttribute("height")))),
+  p50: document.getElementById("chart-p50").getAttribute("d"),
+  p99: document.getElementById("chart-p99").getAttribute("d"),
+  label: document.getElementById("chart").getAttribute("aria-label"),
+  title: document.getElementById("chart-title").textContent,
+  rateMax: document.getElementById("chart-rate-max").textContent,
+};
+"""
+
+
+def chart_snapshot(browser) -> dict:
+    """What the chart shows at one instant (each bar is one completed second)."""
+    return browser.execute_script(CHART_SNAPSHOT)
 
 
 def test_chart_shows_a_burst(browser, page_url):
@@ -144,8 +158,8 @@ def test_chart_shows_a_burst(browser, page_url):
     chart = browser.find_element(By.ID, "chart")
     assert chart.get_attribute("role") == "img"
     # Drawn from the first /stats answer: the last minute, earlier tests' requests included.
-    WebDriverWait(browser, 5).until(lambda b: "Last 10 s:" in chart.get_attribute("aria-label"))
-    before = charted_requests(browser)
+    WebDriverWait(browser, 5).until(lambda b: "Last 10 s:" in chart_snapshot(b)["label"])
+    before = chart_snapshot(browser)["requests"]
     browser.find_element(By.ID, "message").send_keys("chart")
     count = browser.find_element(By.ID, "count")
     count.clear()
@@ -154,15 +168,15 @@ def test_chart_shows_a_burst(browser, page_url):
     WebDriverWait(browser, 15).until(
         lambda b: "60 requests" in b.find_element(By.ID, "burst-summary").text)
     # Charted once the burst's last second has completed and the page has polled again.
-    WebDriverWait(browser, 10).until(lambda b: charted_requests(b) >= before + 60)
-    bars = browser.find_elements(By.CSS_SELECTOR, "#chart-rate rect.bar")
-    assert max(float(bar.get_attribute("height")) for bar in bars) > 0
-    assert browser.find_element(By.ID, "chart-p50").get_attribute("d").startswith("M")
-    assert browser.find_element(By.ID, "chart-p99").get_attribute("d").startswith("M")
-    label = chart.get_attribute("aria-label")
+    snapshot = WebDriverWait(browser, 10).until(
+        lambda b: (s := chart_snapshot(b))["requests"] >= before + 60 and s)
+    assert snapshot["tallest"] > 0
+    assert snapshot["p50"].startswith("M")
+    assert snapshot["p99"].startswith("M")
+    label = snapshot["label"]
     peak = re.search(r"Peak: (\d+) requests/s", label)
     assert peak and int(peak.group(1)) > 0, label
-    assert browser.find_element(By.ID, "chart-title").get_attribute("textContent") == label
-    assert float(browser.find_element(By.ID, "chart-rate-max").text) >= int(peak.group(1))
+    assert snapshot["title"] == label
+    assert float(snapshot["rateMax"]) >= int(peak.group(1))
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "client-page-chart.png"))
