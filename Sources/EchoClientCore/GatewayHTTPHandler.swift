@@ -3,8 +3,8 @@ import HTTP1Serving
 import NIOCore
 import NIOHTTP1
 
-/// Serves the gateway on one HTTP/1.1 connection (keep-alive; NIO's pipeline handler keeps
-/// pipelined requests in order). A request is parsed, forwarded, answered and recorded on the
+/// Serves the gateway on one HTTP/1.1 connection (keep-alive; `HTTP1RequestQueue` hands it
+/// pipelined requests one at a time). A request is parsed, forwarded, answered and recorded on the
 /// connection's event loop; when the client goes away mid-call, the gRPC call is cancelled.
 final class GatewayHTTPHandler: ChannelInboundHandler {
   typealias InboundIn = HTTPServerRequestPart

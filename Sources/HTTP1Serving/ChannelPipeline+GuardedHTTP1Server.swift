@@ -2,10 +2,10 @@ import NIOCore
 import NIOHTTP1
 
 extension ChannelPipeline.SynchronousOperations {
-  /// The HTTP/1.1 server handlers both processes use: NIO's encoder, decoder and pipelining
-  /// handler, with ``HTTP1RequestGuard`` holding each request to `limits` and answering what
-  /// cannot be parsed, and ``HTTP1WritabilityGate`` for clients that do not read. The caller adds
-  /// its request handler after them.
+  /// The HTTP/1.1 server handlers both processes use: NIO's encoder and decoder, with
+  /// ``HTTP1RequestGuard`` holding each request to `limits` and answering what cannot be parsed,
+  /// and ``HTTP1RequestQueue`` handing on one request at a time (pipelining, clients that do not
+  /// read, quiescing). The caller adds its request handler after them.
   ///
   /// - Parameter outboundHeaderValidation: Whether NIO validates response headers; off where
   ///   every header written is a constant or a number.
@@ -20,12 +20,13 @@ extension ChannelPipeline.SynchronousOperations {
     decoderLimits.maxHeaderFieldSize = min(limits.maxHeadBytes, decoderLimits.maxHeaderFieldSize)
     decoderLimits.maxHeaderListSize = min(limits.maxHeadBytes, decoderLimits.maxHeaderListSize)
     try self.configureHTTPServerPipeline(
-      withErrorHandling: false, withOutboundHeaderValidation: outboundHeaderValidation,
+      withPipeliningAssistance: false, withErrorHandling: false,
+      withOutboundHeaderValidation: outboundHeaderValidation,
       withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
     let decoder = try self.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
     try self.addHandler(requestGuard, position: .after(decoder))
     let encoder = try self.handler(type: HTTPResponseEncoder.self)
     try self.addHandler(HTTP1RequestBytes(requestGuard: requestGuard), position: .before(encoder))
-    try self.addHandler(HTTP1WritabilityGate())
+    try self.addHandler(HTTP1RequestQueue())
   }
 }

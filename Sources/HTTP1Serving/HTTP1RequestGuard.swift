@@ -12,7 +12,7 @@ import Darwin
 /// answer that says what was wrong (`400`, `408`, `413`, `431`) with `Connection: close`, after the
 /// responses it is still owed, and then the connection is closed.
 ///
-/// It sits right behind the request decoder (before NIO's pipelining handler, which holds back
+/// It sits right behind the request decoder (before ``HTTP1RequestQueue``, which holds back
 /// pipelined requests), so it sees each request's parts as soon as they are parsed;
 /// ``HTTP1RequestBytes`` in front of the decoder tells it when a request's first bytes arrive
 /// and how many bytes its head has taken. Responses pass through it on their way out, which is
