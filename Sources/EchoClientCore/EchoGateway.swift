@@ -69,11 +69,7 @@ public final class EchoGateway: Sendable {
       maxConnections: self.configuration.maxConnections, logger: self.logger
     ) { channel in
       channel.eventLoop.makeCompletedFuture {
-        // No outbound header validation: every response header the gateway writes is a
-        // constant or a number (`GatewayResponder`), never request data, and the validator
-        // was about 3 % of the instructions per request.
-        try channel.pipeline.syncOperations.configureGuardedHTTP1Server(
-          limits: http1, outboundHeaderValidation: false)
+        try channel.pipeline.syncOperations.configureGuardedHTTP1Server(limits: http1)
         try channel.pipeline.syncOperations.addHandler(
           GatewayHTTPHandler(responder: self.responder, metrics: self.httpMetrics, limits: limits)
         )

@@ -8,7 +8,6 @@ import NIOHTTP1
 /// connection's event loop; when the client goes away mid-call, the gRPC call is cancelled.
 final class GatewayHTTPHandler: ChannelInboundHandler {
   typealias InboundIn = HTTPServerRequestPart
-  typealias OutboundOut = HTTPServerResponsePart
 
   private let responder: GatewayResponder
   private let metrics: HTTPServerMetrics

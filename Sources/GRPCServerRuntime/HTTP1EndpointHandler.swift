@@ -5,7 +5,6 @@ import NIOHTTP1
 /// Serves an ``HTTP1Router`` on an HTTP/1.1 connection of the shared port, with keep-alive.
 final class HTTP1EndpointHandler: ChannelInboundHandler {
   typealias InboundIn = HTTPServerRequestPart
-  typealias OutboundOut = HTTPServerResponsePart
 
   private let router: HTTP1Router
   private var head: HTTPRequestHead?

@@ -4,7 +4,7 @@ import NIOCore
 /// one timer that watches them.
 extension HTTP1RequestGuard {
   func setIdleDeadline(context: ChannelHandlerContext) {
-    guard case .idle = self.phase, self.owed <= 0, !self.isWritingResponse else { return }
+    guard case .idle = self.phase, self.owed <= 0 else { return }
     self.setDeadline(.idle, context: context)
   }
 

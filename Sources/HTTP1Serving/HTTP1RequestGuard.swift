@@ -22,8 +22,8 @@ import Darwin
 final class HTTP1RequestGuard: ChannelDuplexHandler {
   typealias InboundIn = HTTPServerRequestPart
   typealias InboundOut = HTTPServerRequestPart
-  typealias OutboundIn = HTTPServerResponsePart
-  typealias OutboundOut = HTTPServerResponsePart
+  typealias OutboundIn = HTTP1Answer
+  typealias OutboundOut = HTTP1Answer
 
   enum Phase {
     /// Between requests.
@@ -56,7 +56,6 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
   /// Requests fully received minus responses fully written (below zero when a response ended
   /// before its request did).
   var owed = 0
-  var isWritingResponse = false
   /// What to send once no response is owed, before closing.
   private var finalAnswer: HTTP1Response?
   /// Set while the socket is full: closes the connection if the client takes nothing more for
@@ -188,23 +187,13 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
   // MARK: Outbound
 
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-    switch self.unwrapOutboundIn(data) {
-    case .head(let head) where head.status.code >= 200:  // not a 1xx interim answer
-      self.isWritingResponse = true
-    case .head, .body:
-      break
-    case .end:
-      self.isWritingResponse = false
-      self.owed -= 1
-      context.write(data, promise: promise)
-      if self.isRefusing {
-        self.finishRefusing(context: context)
-      } else {
-        self.setIdleDeadline(context: context)
-      }
-      return
-    }
+    self.owed -= 1
     context.write(data, promise: promise)
+    if self.isRefusing {
+      self.finishRefusing(context: context)
+    } else {
+      self.setIdleDeadline(context: context)
+    }
   }
 
   // MARK: Ending the connection
@@ -212,9 +201,9 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
   func refuse(_ answer: HTTP1Response, context: ChannelHandlerContext) {
     guard !self.isRefusing else { return }
     // A request whose head was passed on but whose body never ended gets this answer instead
-    // of its own, unless its own is already written or on its way (an answer before the body).
+    // of its own, unless its own is already written (an answer before the body).
     var answeredEarly = false
-    if case .body = self.phase { answeredEarly = self.owed < 0 || self.isWritingResponse }
+    if case .body = self.phase { answeredEarly = self.owed < 0 }
     self.phase = .refusing
     self.deadline = nil
     self.cancelTimer()
@@ -225,7 +214,7 @@ final class HTTP1RequestGuard: ChannelDuplexHandler {
 
   /// Once every owed response is written: the final answer, then close.
   private func finishRefusing(context: ChannelHandlerContext) {
-    guard self.owed <= 0, !self.isWritingResponse else { return }
+    guard self.owed <= 0 else { return }
     guard let answer = self.finalAnswer else {
       context.close(promise: nil)
       return

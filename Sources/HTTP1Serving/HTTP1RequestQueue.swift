@@ -17,8 +17,8 @@ import NIOHTTP1
 final class HTTP1RequestQueue: ChannelDuplexHandler {
   typealias InboundIn = HTTPServerRequestPart
   typealias InboundOut = HTTPServerRequestPart
-  typealias OutboundIn = HTTPServerResponsePart
-  typealias OutboundOut = HTTPServerResponsePart
+  typealias OutboundIn = HTTP1Answer
+  typealias OutboundOut = HTTP1Answer
 
   /// A request handed on whose last part has not been handed on yet.
   private var isReceiving = false
@@ -52,24 +52,22 @@ final class HTTP1RequestQueue: ChannelDuplexHandler {
   }
 
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-    switch self.unwrapOutboundIn(data) {
-    case .head(var head) where self.isQuiescing && head.status.code >= 200 && head.isKeepAlive:
-      head.headers.replaceOrAdd(name: "connection", value: "close")
-      context.write(self.wrapOutboundOut(.head(head)), promise: promise)
-    case .head, .body:
-      context.write(data, promise: promise)
-    case .end:
-      self.isAnswering = false
-      guard !self.isQuiescing || self.isReceiving else {
-        let channel = context.channel
-        let written = context.write(data)
-        written.cascade(to: promise)
-        written.whenComplete { _ in channel.close(promise: nil) }
-        return
-      }
+    self.isAnswering = false
+    guard self.isQuiescing else {
       context.write(data, promise: promise)
       self.handOnWaiting(context: context)
+      return
     }
+    var answer = self.unwrapOutboundIn(data)
+    answer.keepAlive = false
+    guard !self.isReceiving else {  // Closed once the request has ended.
+      context.write(self.wrapOutboundOut(answer), promise: promise)
+      return
+    }
+    let channel = context.channel
+    let written = context.write(self.wrapOutboundOut(answer))
+    written.cascade(to: promise)
+    written.whenComplete { _ in channel.close(promise: nil) }
   }
 
   func channelWritabilityChanged(context: ChannelHandlerContext) {

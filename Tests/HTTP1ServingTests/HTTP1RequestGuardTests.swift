@@ -22,7 +22,6 @@ struct HTTP1RequestGuardTests {
   /// Answers every complete request with `200 ok`, or leaves it unanswered until `answer()`.
   final class Responder: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
 
     let answersAtOnce: Bool
     var waiting: [HTTPRequestHead] = []
