@@ -31,23 +31,48 @@ public struct GRPCUnaryResponseReader: Sendable {
   /// True once the response headers (or a trailers-only response) have arrived.
   public var hasResponse: Bool { self.httpStatus != nil }
 
-  /// Takes in a header block: the response headers first, then the trailers.
+  /// Takes in a header block: the response headers first, then the trailers. One pass over the
+  /// fields as bytes; Strings are made only for the values read and for metadata.
   public mutating func receive(_ headers: NGHTTP2HeaderBlock) {
-    if headers.kind == .response && self.httpStatus == nil {
-      self.httpStatus = headers[":status"].flatMap { Int($0) } ?? 0
-      self.isGRPC = headers["content-type"].flatMap { GRPCContentType(headerValue: $0) } != nil
-      if let encoding = headers["grpc-encoding"].flatMap({ GRPCMessageEncoding(headerValue: $0) }) {
+    let isResponseHead = headers.kind == .response && self.httpStatus == nil
+    var httpStatus: Int?
+    var contentType: GRPCContentType?
+    var encoding: GRPCMessageEncoding?
+    var grpcStatus: String?
+    var grpcMessage: String?
+    // The first of repeated fields counts.
+    headers.forEachRawField { name, value in
+      switch name.count {
+      case 7 where isResponseHead && httpStatus == nil && name.equals(":status"):
+        httpStatus = Int(String(decoding: value, as: UTF8.self)) ?? 0
+      case 11 where grpcStatus == nil && name.equals("grpc-status"):
+        grpcStatus = String(decoding: value, as: UTF8.self)
+      case 12 where grpcMessage == nil && name.equals("grpc-message"):
+        grpcMessage = String(decoding: value, as: UTF8.self)
+      case 12 where isResponseHead && contentType == nil && name.equals("content-type"):
+        contentType =
+          NGHTTP2HeaderBlock.bytes(value, equal: GRPCContentType.responseHeaderValue)
+          ? .grpc : GRPCContentType(headerValue: String(decoding: value, as: UTF8.self))
+      case 13 where isResponseHead && encoding == nil && name.equals("grpc-encoding"):
+        encoding = GRPCMessageEncoding(headerValue: String(decoding: value, as: UTF8.self))
+      default:
+        guard Self.isMetadata(name) else { break }
+        self.metadata.append(
+          (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+      }
+    }
+    if isResponseHead {
+      self.httpStatus = httpStatus ?? 0
+      self.isGRPC = contentType != nil
+      if let encoding {
         self.deframer = GRPCMessageDeframer(
           maxMessageSize: self.maxMessageSize, encoding: encoding)
       }
     }
-    if let code = headers["grpc-status"] {
+    if let grpcStatus {
       self.status = GRPCStatus(
-        code: GRPCStatus.Code(headerValue: code),
-        message: headers["grpc-message"].map { GRPCStatus.percentDecode($0) } ?? "")
-    }
-    for field in headers where Self.isMetadata(field.name) {
-      self.metadata.append((field.name, field.value))
+        code: GRPCStatus.Code(headerValue: grpcStatus),
+        message: grpcMessage.map { GRPCStatus.percentDecode($0) } ?? "")
     }
   }
 
@@ -144,7 +169,10 @@ public struct GRPCUnaryResponseReader: Sendable {
     return GRPCStatus(code: code, message: "the server answered HTTP \(status)")
   }
 
-  private static func isMetadata(_ name: String) -> Bool {
-    !name.hasPrefix(":") && !name.hasPrefix("grpc-") && name != "content-type"
+  /// Whether a field is the application's: not a pseudo-header, `grpc-*` or `content-type`.
+  private static func isMetadata(_ name: UnsafeRawBufferPointer) -> Bool {
+    name.first != UInt8(ascii: ":")
+      && !UnsafeRawBufferPointer(rebasing: name.prefix(5)).equals("grpc-")
+      && !name.equals("content-type")
   }
 }

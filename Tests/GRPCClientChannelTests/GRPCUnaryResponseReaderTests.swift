@@ -1,8 +1,9 @@
-import GRPCClientChannel
 import GRPCWire
 import NGHTTP2
 import NIOCore
 import Testing
+
+@testable import GRPCClientChannel
 
 @Suite("Unary response reader")
 struct GRPCUnaryResponseReaderTests {
@@ -35,6 +36,38 @@ struct GRPCUnaryResponseReaderTests {
     #expect(isServerStatus)
     #expect(message.map { Array($0.readableBytesView) } == [1, 2, 3])
     #expect(reader.messageCount == 1)
+  }
+
+  @Test("metadata from the headers and the trailers; the protocol's own fields are not metadata")
+  func metadata() {
+    var reader = GRPCUnaryResponseReader(maxMessageSize: 100)
+    reader.receive(
+      NGHTTP2HeaderBlock(
+        kind: .response,
+        fields: [
+          (":status", "200"), ("content-type", "application/grpc+proto"), ("x-replica", "a"),
+          ("grpc-encoding", "identity"), ("te", "x"),
+        ]))
+    self.feed(&reader, [1])
+    reader.receive(
+      NGHTTP2HeaderBlock(
+        kind: .trailers,
+        fields: [("grpc-status", "0"), ("grpc-message", "fine"), ("x-trailer", "b")]))
+    #expect(
+      reader.metadata.map { "\($0.name)=\($0.value)" } == ["x-replica=a", "te=x", "x-trailer=b"])
+    let (status, message, _) = reader.finish(errorCode: .noError)
+    #expect(status.code == .ok)
+    #expect(message.map { Array($0.readableBytesView) } == [1])
+  }
+
+  @Test("the first of repeated fields counts")
+  func repeatedFields() {
+    var reader = GRPCUnaryResponseReader(maxMessageSize: 100)
+    reader.receive(
+      NGHTTP2HeaderBlock(
+        kind: .response,
+        fields: [(":status", "503"), (":status", "200"), ("content-type", "application/grpc")]))
+    #expect(reader.finish(errorCode: .noError).status.code == .unavailable)
   }
 
   @Test("trailers-only error: code and percent-decoded message")
