@@ -56,10 +56,11 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
     switch self.responder.respond(to: route, head: head) {
     case .now(let response):
       self.write(response, for: head, context: context)
-    case .later(let future, let call):
+    case .later(let call, let answer):
       self.inFlight = call
-      future.hop(to: context.eventLoop).assumeIsolated().whenSuccess { response in
+      call.result.hop(to: context.eventLoop).assumeIsolated().whenSuccess { result in
         self.inFlight = nil
+        let response = answer(result)  // Made (and the call recorded) if the client left too.
         guard self.isActive else { return }
         self.write(response, for: head, context: context)
       }

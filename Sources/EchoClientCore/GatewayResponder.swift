@@ -11,10 +11,12 @@ import SwiftProtobuf
 /// Answers routed requests: the echo call through the gRPC channel, readiness through the
 /// server's health check, everything else from state the gateway already has.
 final class GatewayResponder: Sendable {
-  /// An answer now, or one that waits for a gRPC call (cancelled if the HTTP client leaves).
+  /// An answer now, or one made from a gRPC call's result once it arrives (the call is
+  /// cancelled if the HTTP client leaves). A function rather than a mapped future: one future
+  /// less per request.
   enum Answer {
     case now(HTTP1Response)
-    case later(EventLoopFuture<HTTP1Response>, GRPCUnaryCall)
+    case later(GRPCUnaryCall, answer: @Sendable (GRPCUnaryResult) -> HTTP1Response)
   }
 
   /// The service the gateway forwards to; all its methods are registered with the channel, so
@@ -81,7 +83,7 @@ final class GatewayResponder: Sendable {
     request.message = message
     let call = self.channel.unary(self.echo, request: Self.serialize(request))
     let traffic = self.traffic
-    let response = call.result.map { result in
+    return .later(call) { result in
       var status = result.status
       var reply: String?
       if status.code == .ok, let bytes = result.message {
@@ -96,14 +98,13 @@ final class GatewayResponder: Sendable {
         reply: reply, status: status, isServerStatus: result.isServerStatus,
         elapsed: result.elapsed, peer: result.peer, json: json)
     }
-    return .later(response, call)
   }
 
   private func ready() -> Answer {
     let call = self.channel.unary(
       self.health, request: Self.serialize(Grpc_Health_V1_HealthCheckRequest()),
       deadline: .seconds(2))
-    let response = call.result.map { result -> HTTP1Response in
+    return .later(call) { result in
       guard result.status.code == .ok, let bytes = result.message,
         let answer = try? Grpc_Health_V1_HealthCheckResponse(
           serializedBytes: Array(bytes.readableBytesView))
@@ -116,7 +117,6 @@ final class GatewayResponder: Sendable {
       }
       return .text(.ok, "ready\n")
     }
-    return .later(response, call)
   }
 
   private static func serialize(_ message: some SwiftProtobuf.Message) -> ByteBuffer {
