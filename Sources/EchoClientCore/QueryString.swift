@@ -23,13 +23,19 @@ enum QueryString {
   /// The decoded value of the first parameter named `name` in `query` (the part after `?`),
   /// nil when absent; throws for a malformed component met on the way.
   static func value(of name: String, in query: Substring) throws(Malformed) -> String? {
-    // Split by bytes: `&` and `=` are ASCII, so no grapheme breaking is needed.
-    for pair in query.utf8.split(separator: UInt8(ascii: "&")) {
+    // Walked by bytes: `&` and `=` are ASCII, so no grapheme breaking is needed, and no array of
+    // the pairs is made.
+    let utf8 = query.utf8
+    var start = utf8.startIndex
+    while start != utf8.endIndex {
+      let end = utf8[start...].firstIndex(of: UInt8(ascii: "&")) ?? utf8.endIndex
+      let pair = utf8[start..<end]
       let equals = pair.firstIndex(of: UInt8(ascii: "="))
-      if try Self.decode(Substring(pair[..<(equals ?? pair.endIndex)])) == name {
+      if !pair.isEmpty, try Self.decode(Substring(pair[..<(equals ?? pair.endIndex)])) == name {
         guard let equals else { return "" }
         return try Self.decode(Substring(pair[pair.index(after: equals)...]))
       }
+      start = end == utf8.endIndex ? end : utf8.index(after: end)
     }
     return nil
   }
