@@ -17,7 +17,7 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
   /// ``GatewayRoute/Limits/maxBodyBytes``.
   private var body: [UInt8]?
   private var startTime = ContinuousClock.now
-  private var inFlight: GRPCUnaryCall?
+  private var inFlight: GRPCCallCancellation?
   private var isActive = true
 
   init(responder: GatewayResponder, metrics: HTTPServerMetrics, limits: GatewayRoute.Limits) {
@@ -53,17 +53,19 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
       method: head.method, uri: head.uri, accept: head.headers.first(name: "accept"),
       body: self.body, limits: self.limits)
     self.body = nil
-    switch self.responder.respond(to: route, head: head) {
+    let answer = self.responder.respond(to: route, head: head, on: context.eventLoop) {
+      response in
+      self.inFlight = nil
+      guard self.isActive else { return }
+      self.write(response, for: head, context: context)
+    }
+    switch answer {
     case .now(let response):
       self.write(response, for: head, context: context)
-    case .later(let call, let answer):
+    case .later(let call):
+      // A call that ended before it was handed back (its connection was closing) leaves a
+      // handle here that cancels nothing.
       self.inFlight = call
-      call.result.hop(to: context.eventLoop).assumeIsolated().whenSuccess { result in
-        self.inFlight = nil
-        let response = answer(result)  // Made (and the call recorded) if the client left too.
-        guard self.isActive else { return }
-        self.write(response, for: head, context: context)
-      }
     }
   }
 

@@ -11,12 +11,10 @@ import SwiftProtobuf
 /// Answers routed requests: the echo call through the gRPC channel, readiness through the
 /// server's health check, everything else from state the gateway already has.
 final class GatewayResponder: Sendable {
-  /// An answer now, or one made from a gRPC call's result once it arrives (the call is
-  /// cancelled if the HTTP client leaves). A function rather than a mapped future: one future
-  /// less per request.
+  /// An answer now, or one that waits for a gRPC call (cancelled if the HTTP client leaves).
   enum Answer {
     case now(HTTP1Response)
-    case later(GRPCUnaryCall, answer: @Sendable (GRPCUnaryResult) -> HTTP1Response)
+    case later(GRPCCallCancellation)
   }
 
   /// The service the gateway forwards to; all its methods are registered with the channel, so
@@ -48,10 +46,15 @@ final class GatewayResponder: Sendable {
         prometheusURL: configuration.prometheusURL, grafanaURL: configuration.grafanaURL))
   }
 
-  func respond(to route: GatewayRoute, head: HTTPRequestHead) -> Answer {
+  /// Answers `route` now, or later: then `later` gets the answer once, on `eventLoop` (the
+  /// connection's, which this is called on).
+  func respond(
+    to route: GatewayRoute, head: HTTPRequestHead, on eventLoop: any EventLoop,
+    later: @escaping (HTTP1Response) -> Void
+  ) -> Answer {
     switch route {
     case .echo(let message, let json):
-      return self.echo(message, json: json)
+      return self.echo(message, json: json, on: eventLoop, later: later)
     case .page:
       return .now(
         HTTP1Response(
@@ -64,7 +67,7 @@ final class GatewayResponder: Sendable {
     case .healthz:
       return .now(.text(.ok, "ok\n"))
     case .readyz:
-      return self.ready()
+      return self.ready(on: eventLoop, later: later)
     case .stats:
       return .now(EchoResponse.json(.ok, self.traffic.summary()))
     case .refused(let status, let reason):
@@ -78,12 +81,16 @@ final class GatewayResponder: Sendable {
     }
   }
 
-  private func echo(_ message: String, json: Bool) -> Answer {
+  private func echo(
+    _ message: String, json: Bool, on eventLoop: any EventLoop,
+    later: @escaping (HTTP1Response) -> Void
+  ) -> Answer {
     var request = Proto_Message()
     request.message = message
-    let call = self.channel.unary(self.echo, request: Self.serialize(request))
     let traffic = self.traffic
-    return .later(call) { result in
+    let call = self.channel.unary(
+      self.echo, request: Self.serialize(request), on: eventLoop
+    ) { result in
       var status = result.status
       var reply: String?
       if status.code == .ok, let bytes = result.message {
@@ -94,29 +101,39 @@ final class GatewayResponder: Sendable {
         }
       }
       traffic.record(latency: result.elapsed, failed: status.code != .ok)
-      return EchoResponse.render(
-        reply: reply, status: status, isServerStatus: result.isServerStatus,
-        elapsed: result.elapsed, peer: result.peer, json: json)
+      later(
+        EchoResponse.render(
+          reply: reply, status: status, isServerStatus: result.isServerStatus,
+          elapsed: result.elapsed, peer: result.peer, json: json))
     }
+    return .later(call)
   }
 
-  private func ready() -> Answer {
+  private func ready(
+    on eventLoop: any EventLoop, later: @escaping (HTTP1Response) -> Void
+  ) -> Answer {
     let call = self.channel.unary(
       self.health, request: Self.serialize(Grpc_Health_V1_HealthCheckRequest()),
-      deadline: .seconds(2))
-    return .later(call) { result in
-      guard result.status.code == .ok, let bytes = result.message,
-        let answer = try? Grpc_Health_V1_HealthCheckResponse(
-          serializedBytes: Array(bytes.readableBytesView))
-      else {
-        return .text(
-          .serviceUnavailable, "not ready: the server's health check failed: \(result.status)\n")
-      }
-      guard answer.status == .serving else {
-        return .text(.serviceUnavailable, "not ready: the server reports \(answer.status)\n")
-      }
-      return .text(.ok, "ready\n")
+      deadline: .seconds(2), on: eventLoop
+    ) { result in
+      later(Self.readiness(result))
     }
+    return .later(call)
+  }
+
+  /// What the server's health check says about readiness.
+  private static func readiness(_ result: GRPCUnaryResult) -> HTTP1Response {
+    guard result.status.code == .ok, let bytes = result.message,
+      let answer = try? Grpc_Health_V1_HealthCheckResponse(
+        serializedBytes: Array(bytes.readableBytesView))
+    else {
+      return .text(
+        .serviceUnavailable, "not ready: the server's health check failed: \(result.status)\n")
+    }
+    guard answer.status == .serving else {
+      return .text(.serviceUnavailable, "not ready: the server reports \(answer.status)\n")
+    }
+    return .text(.ok, "ready\n")
   }
 
   private static func serialize(_ message: some SwiftProtobuf.Message) -> ByteBuffer {

@@ -3,14 +3,14 @@ import NGHTTP2
 import NIOCore
 
 /// One unary call in flight: its request, deadline and response, on the event loop of the
-/// connection it was given to. It completes its promise exactly once.
+/// connection it was given to. It hands its result to `onFinish` exactly once, on that loop.
 final class ClientCall {
   let method: GRPCClientMethod
   let request: ByteBuffer
   let timeout: Duration
   let startTime: ContinuousClock.Instant
   let eventLoop: any EventLoop
-  private let promise: EventLoopPromise<GRPCUnaryResult>
+  private let onFinish: (GRPCUnaryResult) -> Void
   var reader: GRPCUnaryResponseReader
   private(set) var isFinished = false
   /// When the call must end, on the event loop's clock; watched by a ``CallDeadlineTimer``.
@@ -30,14 +30,15 @@ final class ClientCall {
     timeout: Duration,
     maxResponseSize: Int,
     startTime: ContinuousClock.Instant,
-    promise: EventLoopPromise<GRPCUnaryResult>
+    eventLoop: any EventLoop,
+    onFinish: @escaping (GRPCUnaryResult) -> Void
   ) {
     self.method = method
     self.request = request
     self.timeout = timeout
     self.startTime = startTime
-    self.eventLoop = promise.futureResult.eventLoop
-    self.promise = promise
+    self.eventLoop = eventLoop
+    self.onFinish = onFinish
     self.reader = GRPCUnaryResponseReader(maxMessageSize: maxResponseSize)
   }
 
@@ -105,7 +106,7 @@ final class ClientCall {
     self.deadlineTimer = nil
     let elapsed = ContinuousClock.now - self.startTime
     self.method.finished(status.code, after: elapsed)
-    self.promise.succeed(
+    self.onFinish(
       GRPCUnaryResult(
         status: status, message: message, metadata: self.reader.metadata, peer: peer,
         elapsed: elapsed, isServerStatus: isServerStatus))

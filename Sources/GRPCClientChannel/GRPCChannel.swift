@@ -10,7 +10,8 @@ import NIOCore
 /// backoff, a deadline on every call, and interceptor hooks around every call.
 ///
 /// A call runs on the event loop of the connection it is given to, and its future completes
-/// there: with one event loop (the usual set-up) there is no hop at all.
+/// there (a caller on an event loop can have the result handed to it there instead, without a
+/// future): with one event loop (the usual set-up) there is no hop at all.
 public final class GRPCChannel: Sendable {
   /// Resolves targets to addresses; `AddressResolver.resolve` outside tests.
   typealias Resolver =
@@ -61,7 +62,9 @@ public final class GRPCChannel: Sendable {
   /// Registers a method with every interceptor (the metrics create its series now) and returns
   /// the handle calls are made with.
   public func method(_ method: GRPCMethod) -> GRPCClientMethod {
-    GRPCClientMethod(method: method, observers: self.interceptors.map { $0.bind(to: method) })
+    GRPCClientMethod(
+      method: method, authority: self.configuration.authority,
+      observers: self.interceptors.map { $0.bind(to: method) })
   }
 
   /// Resolves the server's name, starts connecting to every address, and from then on resolves
@@ -93,10 +96,48 @@ public final class GRPCChannel: Sendable {
     request: ByteBuffer,
     deadline: Duration? = nil
   ) -> GRPCUnaryCall {
+    var future: EventLoopFuture<GRPCUnaryResult>?
+    let cancellation = self.start(method, request: request, deadline: deadline) { eventLoop in
+      let promise = eventLoop.makePromise(of: GRPCUnaryResult.self)
+      future = promise.futureResult
+      return { promise.succeed($0) }
+    }
+    return GRPCUnaryCall(result: future!, cancellation: cancellation)
+  }
+
+  /// Starts a unary call with a serialized request and hands its outcome to `onResult` once, on
+  /// `eventLoop`, which it must be called on: the same call as ``unary(_:request:deadline:)``
+  /// without a future, for a caller that is on an event loop anyway (an HTTP handler). The
+  /// outcome never is an error: `UNAVAILABLE` for want of a connection included, every outcome
+  /// is a status in the result. With one event loop the call runs on it; otherwise the result
+  /// hops to it.
+  ///
+  /// - Parameter deadline: how long the call may take; the configuration's default when nil.
+  public func unary(
+    _ method: GRPCClientMethod,
+    request: ByteBuffer,
+    deadline: Duration? = nil,
+    on eventLoop: any EventLoop,
+    onResult: @escaping (GRPCUnaryResult) -> Void
+  ) -> GRPCCallCancellation {
+    let onResult = NIOLoopBound(onResult, eventLoop: eventLoop)
+    return self.start(method, request: request, deadline: deadline) { callLoop in
+      if callLoop === eventLoop { return { onResult.value($0) } }
+      return { result in eventLoop.execute { onResult.value(result) } }
+    }
+  }
+
+  /// Starts a call on the next connection. `finish`, asked at once with the event loop the call
+  /// runs on, says what to do with its result there.
+  private func start(
+    _ method: GRPCClientMethod, request: ByteBuffer, deadline: Duration?,
+    finish: (any EventLoop) -> @Sendable (GRPCUnaryResult) -> Void
+  ) -> GRPCCallCancellation {
     let startTime = ContinuousClock.now
     method.started()
     guard let subchannel = self.pickSubchannel() else {
       let eventLoop = self.group.any()
+      let onFinish = finish(eventLoop)
       let lastFailure = self.state.withLockedValue {
         $0.subchannels.lazy.compactMap(\.lastFailure).first
       }
@@ -110,29 +151,29 @@ public final class GRPCChannel: Sendable {
       let result = GRPCUnaryResult(
         status: status, message: nil, metadata: [], peer: nil, elapsed: elapsed,
         isServerStatus: false)
-      return GRPCUnaryCall(result: eventLoop.makeSucceededFuture(result), call: nil)
+      eventLoop.execute { onFinish(result) }
+      return .none
     }
     let eventLoop = subchannel.eventLoop
-    let promise = eventLoop.makePromise(of: GRPCUnaryResult.self)
+    let onFinish = finish(eventLoop)
     let timeout = deadline ?? self.configuration.defaultDeadline
     let maxResponseSize = self.configuration.maxResponseMessageSize
     if eventLoop.inEventLoop {
       let call = ClientCall(
         method: method, request: request, timeout: timeout, maxResponseSize: maxResponseSize,
-        startTime: startTime, promise: promise)
+        startTime: startTime, eventLoop: eventLoop, onFinish: onFinish)
       subchannel.start(call)
-      return GRPCUnaryCall(
-        result: promise.futureResult, call: NIOLoopBoundBox(call, eventLoop: eventLoop))
+      return .started(call)
     }
     let box = NIOLoopBoundBox<ClientCall?>.makeEmptyBox(eventLoop: eventLoop)
     eventLoop.execute {
       let call = ClientCall(
         method: method, request: request, timeout: timeout, maxResponseSize: maxResponseSize,
-        startTime: startTime, promise: promise)
+        startTime: startTime, eventLoop: eventLoop, onFinish: onFinish)
       box.value = call
       subchannel.start(call)
     }
-    return GRPCUnaryCall(result: promise.futureResult, call: box)
+    return .starting(box)
   }
 
   /// The connection for the next call: round robin over the ready ones (a connecting one when

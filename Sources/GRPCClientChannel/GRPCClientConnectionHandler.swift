@@ -27,7 +27,6 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
   }
 
   let peer: String
-  private let authority: String
   private let logger: Logger
   private let events: Events
   /// Its session's streams carry their calls as attachments: no stream table of its own.
@@ -37,11 +36,8 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
   private var hasServerSettings = false
   private var allocator = ByteBufferAllocator()
 
-  init(
-    peer: String, authority: String, settings: NGHTTP2Settings, logger: Logger, events: Events
-  ) {
+  init(peer: String, settings: NGHTTP2Settings, logger: Logger, events: Events) {
     self.peer = peer
-    self.authority = authority
     self.logger = logger
     self.events = events
     self.io = NGHTTP2ChannelIO(session: NGHTTP2Session(role: .client, settings: settings))
@@ -59,21 +55,13 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
         message: nil, peer: self.peer)
       return
     }
-    let headers: [NGHTTP2HeaderField] = [
-      (":method", "POST"),
-      (":scheme", "http"),
-      (":path", call.method.path),
-      (":authority", self.authority),
-      ("content-type", GRPCContentType.responseHeaderValue),
-      ("te", "trailers"),
-      ("grpc-timeout", GRPCTimeout(call.remainingTime).headerValue),
-    ]
     var framed = self.allocator.buffer(
       capacity: GRPCMessageDeframer.prefixLength + call.request.readableBytes)
     GRPCMessageFramer.appendMessage(to: &framed) { $0.writeImmutableBuffer(call.request) }
     do {
       let streamID = try self.session.submitRequest(
-        headers: NGHTTP2HeaderList(headers), endStream: false)
+        headers: call.method.requestHeaders,
+        adding: "grpc-timeout", GRPCTimeout(call.remainingTime).headerValue)
       try self.session.sendData(streamID: streamID, framed, endStream: true)
       self.session.attach(call, to: streamID)
       call.attach(streamID: streamID, connection: self)

@@ -1,5 +1,6 @@
 import GRPCPrometheus
 import GRPCWire
+import NGHTTP2
 
 /// A method registered on a ``GRPCChannel``: its HTTP/2 path and its interceptors' hooks,
 /// resolved once so that a call only walks an array.
@@ -9,11 +10,21 @@ public struct GRPCClientMethod: Sendable {
   /// `/package.Service/Method`.
   public let path: String
   let observers: [any GRPCClientCallObserver]
+  /// Every field of a call's request headers but `grpc-timeout`, encoded once.
+  let requestHeaders: NGHTTP2HeaderList
 
-  init(method: GRPCMethod, observers: [any GRPCClientCallObserver]) {
+  init(method: GRPCMethod, authority: String, observers: [any GRPCClientCallObserver]) {
     self.method = method
     self.path = "/\(method.service)/\(method.method)"
     self.observers = observers
+    self.requestHeaders = [
+      (":method", "POST"),
+      (":scheme", "http"),
+      (":path", self.path),
+      (":authority", authority),
+      ("content-type", GRPCContentType.responseHeaderValue),
+      ("te", "trailers"),
+    ]
   }
 
   func started() {

@@ -157,8 +157,8 @@ final class GRPCSubchannel: Sendable {
           self.unavailable("\(self.peer) refused the call and no other connection can take it"))
       })
     let connection = GRPCClientConnectionHandler(
-      peer: self.peer, authority: self.configuration.authority,
-      settings: self.configuration.http2Settings, logger: self.logger, events: events)
+      peer: self.peer, settings: self.configuration.http2Settings, logger: self.logger,
+      events: events)
     let bound = NIOLoopBound(connection, eventLoop: self.eventLoop)
     // TCP_NODELAY is on: ClientBootstrap sets it by default.
     ClientBootstrap(group: self.eventLoop)

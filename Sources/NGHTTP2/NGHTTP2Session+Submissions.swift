@@ -37,21 +37,66 @@ extension NGHTTP2Session {
     headers: NGHTTP2HeaderList,
     endStream: Bool = false
   ) throws(NGHTTP2Error) -> Int32 {
+    try self.checkClient()
+    return try self.opened(
+      self.submitRequest(headers.entries, count: headers.count, endStream: endStream),
+      endStream: endStream)
+  }
+
+  /// Client: ``submitRequest(headers:endStream:)`` with one field more after `headers`, the one
+  /// that changes from request to request (`grpc-timeout`), so that a list of the others is
+  /// encoded once and used for every request.
+  public func submitRequest(
+    headers: NGHTTP2HeaderList,
+    adding name: StaticString,
+    _ value: String,
+    endStream: Bool = false
+  ) throws(NGHTTP2Error) -> Int32 {
+    try self.checkClient()
+    var value = value
+    let count = headers.count + 1
+    // nghttp2 copies the fields on submit: they only have to live for the call.
+    let result = withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: count) { entries in
+      let entries = entries.baseAddress!
+      entries.initialize(from: headers.entries, count: headers.count)
+      return value.withUTF8 { valueBytes in
+        (entries + headers.count).initialize(
+          to: nghttp2_nv(
+            name: UnsafeMutablePointer(mutating: name.utf8Start),
+            // An empty value may have no address; nghttp2 copies zero bytes from any.
+            value: UnsafeMutablePointer(mutating: valueBytes.baseAddress ?? name.utf8Start),
+            namelen: name.utf8CodeUnitCount, valuelen: valueBytes.count,
+            flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+        return self.submitRequest(UnsafePointer(entries), count: count, endStream: endStream)
+      }
+    }
+    return try self.opened(result, endStream: endStream)
+  }
+
+  private func checkClient() throws(NGHTTP2Error) {
     guard self.role == .client else {
       throw NGHTTP2Error(
         code: .invalidState,
         message: "submitRequest called on a server session; only clients open streams"
       )
     }
+  }
+
+  /// `nghttp2_submit_request`: the new stream's id, or an error code.
+  private func submitRequest(
+    _ entries: UnsafePointer<nghttp2_nv>, count: Int, endStream: Bool
+  ) -> Int32 {
     var provider = Self.outboundDataProvider
-    let streamID =
-      endStream
-      ? nghttp2_submit_request(self.session, nil, headers.entries, headers.count, nil, nil)
-      : nghttp2_submit_request(
-        self.session, nil, headers.entries, headers.count, &provider, nil)
-    try Self.check(Int(streamID), while: "submitting a request")
-    self.streams[streamID] = NGHTTP2StreamState(provider: endStream ? .finished : .reading)
-    return streamID
+    return endStream
+      ? nghttp2_submit_request(self.session, nil, entries, count, nil, nil)
+      : nghttp2_submit_request(self.session, nil, entries, count, &provider, nil)
+  }
+
+  /// Records the stream a submitted request opened, `result` being its id or an error code.
+  private func opened(_ result: Int32, endStream: Bool) throws(NGHTTP2Error) -> Int32 {
+    try Self.check(Int(result), while: "submitting a request")
+    self.streams[result] = NGHTTP2StreamState(provider: endStream ? .finished : .reading)
+    return result
   }
 
   /// Queues body bytes for `streamID`, behind any still queued; with `endStream` the stream ends

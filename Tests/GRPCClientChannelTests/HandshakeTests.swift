@@ -83,10 +83,12 @@ private final class Reconnecting: Sendable {
     let eventLoop = self.subchannel.eventLoop
     return try await eventLoop.flatSubmit {
       let promise = eventLoop.makePromise(of: GRPCUnaryResult.self)
-      let method = GRPCClientMethod(method: EchoRequests.method, observers: [])
+      let method = GRPCClientMethod(
+        method: EchoRequests.method, authority: "127.0.0.1", observers: [])
       let call = ClientCall(
         method: method, request: EchoRequests.request("hi"), timeout: .seconds(10),
-        maxResponseSize: 1024, startTime: .now, promise: promise)
+        maxResponseSize: 1024, startTime: .now, eventLoop: eventLoop,
+        onFinish: { promise.succeed($0) })
       self.subchannel.start(call)
       return promise.futureResult
     }.get()

@@ -45,12 +45,14 @@ struct StalePickTests {
     try await eventLoop.submit { subchannel.connectIfIdle() }.get()
     #expect(try await eventually { subchannel.connectivity == .unavailable })
 
-    let method = GRPCClientMethod(method: EchoRequests.method, observers: [])
+    let method = GRPCClientMethod(
+      method: EchoRequests.method, authority: "127.0.0.1", observers: [])
     let result = try await eventLoop.flatSubmit {
       let promise = eventLoop.makePromise(of: GRPCUnaryResult.self)
       let call = ClientCall(
         method: method, request: EchoRequests.request("late"), timeout: .seconds(5),
-        maxResponseSize: 1024, startTime: .now, promise: promise)
+        maxResponseSize: 1024, startTime: .now, eventLoop: eventLoop,
+        onFinish: { promise.succeed($0) })
       subchannel.start(call)
       return promise.futureResult
     }.get()

@@ -231,4 +231,25 @@ struct NGHTTP2StreamAttachmentTests {
     #expect(pair.client.attachments.isEmpty)
     #expect(pair.client.openStreamCount == 3)
   }
+
+  @Test("A field added to an encoded list arrives after the list's, one value per request")
+  func addedField() throws {
+    let pair = SessionPair()
+    let headers = Fixtures.request()
+    let timeouts = ["1S", "999m", ""]
+    var streamIDs: [Int32] = []
+    for timeout in timeouts {
+      streamIDs.append(
+        try pair.client.submitRequest(
+          headers: headers, adding: "grpc-timeout", timeout, endStream: true))
+    }
+    try pair.exchange()
+    for (timeout, streamID) in zip(timeouts, streamIDs) {
+      #expect(
+        pair.serverEvents.events(of: streamID).first
+          == .headers(
+            streamID, .request, Fixtures.requestFields() + ["grpc-timeout: \(timeout)"],
+            endStream: true))
+    }
+  }
 }
