@@ -108,8 +108,8 @@ public final class GRPCChannel: Sendable {
   /// Starts a unary call with a serialized request and hands its outcome to `onResult` once, on
   /// `eventLoop`, which it must be called on: the same call as ``unary(_:request:deadline:)``
   /// without a future, for a caller that is on an event loop anyway (an HTTP handler). The
-  /// outcome never is an error: `UNAVAILABLE` for want of a connection included, every outcome
-  /// is a status in the result. With one event loop the call runs on it; otherwise the result
+  /// outcome is never an error: every outcome, `UNAVAILABLE` for want of a connection
+  /// included, is a status in the result. With one event loop the call runs on it; otherwise the result
   /// hops to it.
   ///
   /// - Parameter deadline: how long the call may take; the configuration's default when nil.
