@@ -152,7 +152,7 @@ public final class GRPCChannel: Sendable {
         status: status, message: nil, metadata: [], peer: nil, elapsed: elapsed,
         isServerStatus: false)
       eventLoop.execute { onFinish(result) }
-      return .none
+      return .ended
     }
     let eventLoop = subchannel.eventLoop
     let onFinish = finish(eventLoop)

@@ -24,7 +24,7 @@ public struct GRPCUnaryCall: Sendable {
 public struct GRPCCallCancellation: Sendable {
   private enum Call: Sendable {
     /// Ended before it started (no connection to start it on).
-    case none
+    case ended
     /// Started on the caller's event loop.
     case started(NIOLoopBound<ClientCall>, on: any EventLoop)
     /// Being started on another event loop; the box holds it once it has.
@@ -33,7 +33,7 @@ public struct GRPCCallCancellation: Sendable {
 
   private let call: Call
 
-  static let none = GRPCCallCancellation(call: .none)
+  static let ended = GRPCCallCancellation(call: .ended)
 
   static func started(_ call: ClientCall) -> GRPCCallCancellation {
     GRPCCallCancellation(
@@ -54,7 +54,7 @@ public struct GRPCCallCancellation: Sendable {
     let eventLoop: any EventLoop
     let cancel: @Sendable () -> Void
     switch self.call {
-    case .none:
+    case .ended:
       return
     case .started(let call, let loop):
       eventLoop = loop
